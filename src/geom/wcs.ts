@@ -169,9 +169,10 @@ export class Wcs {
     }
     this.crpix = [crpix[0], crpix[1]];
     this.crval = [wrapDeg360(crval[0]), crval[1]];
+    // `+ 0` turns -0 (e.g. from -CDELT2 * sin 0) into 0 so headers and equality stay clean.
     this.cd = [
-      [c11, c12],
-      [c21, c22],
+      [c11 + 0, c12 + 0],
+      [c21 + 0, c22 + 0],
     ];
     this.cdInv = [
       [c22 / det, -c12 / det],
@@ -590,7 +591,9 @@ export class Wcs {
     const n0 = r[0]! * c0 + r[3]! * c1 + r[6]! * c2;
     const n1 = r[1]! * c0 + r[4]! * c1 + r[7]! * c2;
     const n2 = r[2]! * c0 + r[5]! * c1 + r[8]! * c2;
-    if (!(n2 > 0)) {
+    // cos(90 deg) evaluates to ~6e-17, not 0: treat anything that close to the horizon
+    // (a tangent-plane distance above 1e15 radians) as beyond it.
+    if (!(n2 > 1e-15)) {
       out[0] = Number.NaN;
       out[1] = Number.NaN;
       return;
