@@ -77,15 +77,18 @@ def fit_inverse(h, order, crpix, margin=150):
     gx, gy = np.meshgrid(xs, ys)
     u = gx.ravel() + 1 - crpix[0]
     v = gy.ravel() + 1 - crpix[1]
+    # sip_pix2foc returns focal-plane offsets already relative to CRPIX.
     foc = w.sip_pix2foc(np.column_stack([gx.ravel() + 1, gy.ravel() + 1]), 1)
-    U = foc[:, 0] - crpix[0]
-    V = foc[:, 1] - crpix[1]
+    U = foc[:, 0]
+    V = foc[:, 1]
     powers = [(p, q) for p in range(order + 1) for q in range(order + 1 - p)]
     # Scale columns so the normal equations stay well conditioned.
     scale = max(np.abs(U).max(), np.abs(V).max())
     design = np.column_stack([(U / scale) ** p * (V / scale) ** q for p, q in powers])
     ap, *_ = np.linalg.lstsq(design, u - U, rcond=None)
     bp, *_ = np.linalg.lstsq(design, v - V, rcond=None)
+    err = np.hypot(design @ ap - (u - U), design @ bp - (v - V)).max()
+    print(f"  AP/BP order {order}: max fit error {err:.2e} px over the CCD + {margin} px")
     cards = {"AP_ORDER": order, "BP_ORDER": order}
     for (p, q), ca, cb in zip(powers, ap, bp):
         cards[f"AP_{p}_{q}"] = float(ca / scale ** (p + q))

@@ -43,6 +43,14 @@ describe('Wcs against astropy golden vectors', () => {
     describe(f.name, () => {
       const wcs = load(f);
 
+      it('reads the header as astropy does (SIP and AP/BP presence)', () => {
+        const hasA = f.header.some(([k]) => k === 'A_ORDER');
+        expect(wcs.hasSip).toBe(hasA);
+        // Fixtures named *-inv carry fitted AP/BP; the others make Newton start from
+        // the linear solution.
+        expect(wcs.hasSipInverse).toBe(f.name.endsWith('-inv'));
+      });
+
       it('pixel -> sky agrees with all_pix2world to < 1e-9 deg', () => {
         const { x, y, ra, dec } = f.pixToSky;
         let worst = 0;
