@@ -419,7 +419,8 @@ export class Wcs {
 
   /**
    * 0-based pixel position of sky position (ra, dec) in degrees. Returns NaN
-   * coordinates for positions 90 degrees or more from CRVAL (behind the tangent plane).
+   * coordinates for positions 90 degrees or more from CRVAL (behind the tangent plane)
+   * and for NaN input.
    * For TAN-SIP the SIP inverse is solved by Newton iterations to < 1e-11 pixels.
    *
    * @throws WcsError WCS_NO_CONVERGENCE when the SIP inverse does not converge (the
@@ -603,7 +604,8 @@ export class Wcs {
     const ci = this.cdInv;
     const U = ci[0][0] * X + ci[0][1] * Y;
     const V = ci[1][0] * X + ci[1][1] * Y;
-    if (!this.sipA || !this.sipB) {
+    // NaN in (e.g. a masked catalogue entry) gives NaN out, never a convergence error.
+    if (!this.sipA || !this.sipB || !Number.isFinite(U) || !Number.isFinite(V)) {
       out[0] = U + this.crpix[0];
       out[1] = V + this.crpix[1];
       return;

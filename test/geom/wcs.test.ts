@@ -382,6 +382,10 @@ describe('Wcs constructors and derived quantities', () => {
     expect(p.y).toBeNaN();
     expect(wcs.skyToPixel(90, 0).x).toBeNaN();
     expect(Number.isFinite(wcs.skyToPixel(89, 0).x)).toBe(true);
+    const sip = Wcs.tanSip({ crpix: [0, 0], crval: [0, 0], cd: wcs.cd, sip: SIP3 });
+    expect(sip.skyToPixel(Number.NaN, 0).x).toBeNaN();
+    expect(sip.skyToPixel(180, 0).y).toBeNaN();
+    expect(sip.pixelToSky(Number.NaN, 1).ra).toBeNaN();
   });
 
   it('SIP inverse converges from AP/BP or from the linear guess, else reports WCS_NO_CONVERGENCE', () => {
