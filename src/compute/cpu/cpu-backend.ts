@@ -60,7 +60,7 @@ export class CpuBackend implements BackendBase {
     // Below ~64k pixels a worker round trip costs more than the kernel.
     if (this.threads <= 1 || work < 65_536) {
       const f = await this.inline(module, fn);
-      f({ ...args, start: 0, end: rows });
+      await f({ ...args, start: 0, end: rows });
       return;
     }
     this.pool ??= new WorkerPool(this.threads);
@@ -74,7 +74,7 @@ export class CpuBackend implements BackendBase {
     await Promise.all(jobs);
   }
 
-  private async inline(module: URL, fn: string): Promise<(a: object) => void> {
+  private async inline(module: URL, fn: string): Promise<(a: object) => unknown> {
     const key = String(module);
     let m = this.inlineModules.get(key);
     if (!m) {
@@ -83,7 +83,7 @@ export class CpuBackend implements BackendBase {
     }
     const f = (await m)[fn];
     if (typeof f !== 'function') throw new Error(`${key} has no exported function ${fn}`);
-    return f as (a: object) => void;
+    return f as (a: object) => unknown;
   }
 
   async dispose(): Promise<void> {

@@ -8,7 +8,11 @@
  * to load TypeScript kernels in development through tsx, which a 100-line pool does
  * with no dependency.
  */
+
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BackendDisposedError, WorkerError } from '../errors.ts';
 
@@ -35,6 +39,20 @@ const workerUrl = (() => {
   return here.endsWith('.ts') ? new URL('./worker.ts', here) : new URL('./worker.js', here);
 })();
 
+/**
+ * Start one worker. Built code runs worker.js directly; from sources (tests, tsx) the
+ * worker first registers tsx's loader so that it can import .ts kernels (Node 20 does not
+ * pass --import hooks on to worker threads).
+ */
+function startWorker(): Worker {
+  if (!workerUrl.pathname.endsWith('.ts')) return new Worker(workerUrl);
+  // The ESM build of tsx's API (its CJS build cannot register from an eval'd worker).
+  const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
+  const api = pathToFileURL(join(dirname(pkg), 'dist/esm/api/index.mjs')).href;
+  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
+  return new Worker(boot, { eval: true });
+}
+
 /** The number of threads `threads: 0` (auto) resolves to: one per available core. */
 export function defaultThreadCount(): number {
   return Math.max(1, availableParallelism());
@@ -54,9 +72,8 @@ export class WorkerPool {
   }
 
   private spawn(): void {
-    const execArgv = workerUrl.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [];
     for (let i = this.slots.length; i < this.size; i++) {
-      const worker = new Worker(workerUrl, { execArgv });
+      const worker = startWorker();
       const slot: Slot = { worker, busy: false };
       worker.on(
         'message',
@@ -101,6 +118,7 @@ export class WorkerPool {
       if (slot.busy) continue;
       const t = this.queue.shift()!;
       slot.busy = true;
+      slot.worker.ref();
       slot.worker.postMessage(t);
     }
   }

@@ -40,12 +40,13 @@ export async function convolveCpu(
   const dst = allocPlanes(W * H);
   const interiorRows = H - 2 * ry;
   const opt = { pixelsPerRow: W, minRowsPerTask: 8 };
+  const band = { width: W, rx, ry, noData: p.noDataBits, kw: 0 };
   if (p.separable) {
     const tmp = allocPlanes(W * H);
     await cpu.parallelRows(
       KERNELS,
-      'convolveRowsH',
-      { src, dst: tmp, width: W, rx, fx: p.fx, fx2: p.fx2 },
+      'convolveBand',
+      { ...band, mode: 'h', src, dst: tmp, f: p.fx, f2: p.fx2 },
       H,
       {
         pixelsPerRow: W * p.fx.length,
@@ -54,16 +55,16 @@ export async function convolveCpu(
     );
     await cpu.parallelRows(
       KERNELS,
-      'convolveRowsV',
-      { src: tmp, dst, width: W, rx, ry, fy: p.fy, fy2: p.fy2, noData: p.noDataBits },
+      'convolveBand',
+      { ...band, mode: 'v', src: tmp, dst, f: p.fy, f2: p.fy2 },
       interiorRows,
       { pixelsPerRow: W * p.fy.length, minRowsPerTask: 8 },
     );
   } else {
     await cpu.parallelRows(
       KERNELS,
-      'convolveRows2D',
-      { src, dst, width: W, rx, ry, kw: p.kw, f: p.f, f2: p.f2, noData: p.noDataBits },
+      'convolveBand',
+      { ...band, mode: '2d', src, dst, kw: p.kw, f: p.f, f2: p.f2 },
       interiorRows,
       { pixelsPerRow: W * p.f.length, minRowsPerTask: 4 },
     );

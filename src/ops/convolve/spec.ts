@@ -30,7 +30,7 @@ const OP = 'convolve';
 /** Largest kernel side the op accepts (pixels). */
 export const MAX_KERNEL_SIZE = 255;
 
-const finite = z.number().refine(Number.isFinite, { message: 'must be finite' });
+const finite = z.number({ error: 'must be a finite number' });
 
 /** A kernel: a Gaussian (separable), any 1-D pair (separable), or a general 2-D table. */
 export const KernelSchema = z.discriminatedUnion('kind', [
