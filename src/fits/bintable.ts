@@ -236,8 +236,8 @@ export interface Column {
   /**
    * Values: typed arrays for numeric and bit ('X', as 0/1 bytes) columns, strings for
    * 'A' (trailing blanks and NULs removed), booleans or null for 'L'. Scaled integer
-   * columns (TSCAL/TZERO other than the unsigned conventions) become floats with TNULL
-   * as NaN, as images do.
+   * columns (TSCAL/TZERO other than the unsigned conventions) become Float64Array with
+   * TNULL as NaN.
    */
   readonly data: ColumnData;
 }
@@ -297,7 +297,8 @@ function decodeElements(
       const bitpix = NUMERIC_BITPIX[type]!;
       const size = Math.abs(bitpix) / 8;
       const native = toNativeBytes(raw, size, true);
-      const decoded = applyScaling(viewAs(native, bitpix), bitpix, scalingOf(col));
+      // Scaled table columns become float64, as astropy returns them.
+      const decoded = applyScaling(viewAs(native, bitpix), bitpix, scalingOf(col), true);
       return decoded.blank === undefined
         ? { data: decoded.data }
         : { data: decoded.data, null: decoded.blank };

@@ -304,7 +304,10 @@ export function formatCard(card: Card): string[] {
     assertPrintable(value, card.key);
     const quoted = quoteString(value);
     if (10 + quoted.length <= CARD_LENGTH) {
-      return [fitTo80(withComment(`${key}= ${quoted}`, card.comment))];
+      // Left-justified in a 20-column field, as astropy writes (and re-writes when it
+      // verifies CHECKSUM, so the layout must match for its verification to pass).
+      const field = card.comment ? quoted.padEnd(20, ' ') : quoted;
+      return [fitTo80(withComment(`${key}= ${field}`, card.comment))];
     }
     return formatLongString(key, value, card.comment);
   }

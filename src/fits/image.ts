@@ -159,12 +159,13 @@ export interface DecodedPixels {
 /**
  * Decodes native-order raw pixels (`raw`, the typed array of `bitpix`) under `scaling`.
  * Convention cases reuse `raw`'s memory; scaled cases allocate a float array where
- * BLANK pixels become NaN.
+ * BLANK pixels become NaN (float32 for 8/16-bit images unless `double`, as tables use).
  */
 export function applyScaling(
   raw: ImageArray,
   bitpix: Bitpix,
   scaling: PixelScaling,
+  double = false,
 ): DecodedPixels {
   const kind = scalingKind(bitpix, scaling);
   const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -187,7 +188,7 @@ export function applyScaling(
       return blank === undefined ? { data } : { data, blank: BigInt(blank) + BZERO_U64 };
     }
     default:
-      return { data: scaleToFloat(raw, kind === 'float32', scaling, blank) };
+      return { data: scaleToFloat(raw, kind === 'float32' && !double, scaling, blank) };
   }
 }
 

@@ -54,14 +54,8 @@ function buildHeader(
       h.append(card);
     }
   }
-  for (const [k, v, c] of extra) {
-    if (k === 'BSCALE' || k === 'BZERO' || k.startsWith('TSCAL') || k.startsWith('TZERO')) {
-      if (typeof v === 'number') h.setReal(k, v, c);
-      else h.set(k, v, c);
-    } else {
-      h.set(k, v, c);
-    }
-  }
+  // BZERO/BSCALE of the unsigned conventions are integers, as astropy and CFITSIO write them.
+  for (const [k, v, c] of extra) h.set(k, v, c);
   if (name !== undefined) h.set('EXTNAME', name, 'extension name');
   if (checksum) {
     h.set('CHECKSUM', '0000000000000000', 'HDU checksum');
@@ -154,7 +148,8 @@ function encodeImage(hdu: ImageHduInput, primary: boolean, checksum: boolean): E
 function encodeCompressed(hdu: ImageHduInput, primary: boolean, checksum: boolean): EncodedHdu {
   const data = hdu.data!;
   const shape = hdu.shape ?? [data.length];
-  const table = compressImage(data, shape, hdu.compression!);
+  // A compressed image is always an extension (an empty primary is put in front).
+  const table = compressImage(data, shape, hdu.compression!, primary);
   const heapBytes = table.heap.byteLength;
   const structural: Keyword[] = [
     ['XTENSION', 'BINTABLE', 'binary table extension'],
@@ -167,11 +162,6 @@ function encodeCompressed(hdu: ImageHduInput, primary: boolean, checksum: boolea
     ['TFIELDS', 1, 'number of fields in each row'],
   ];
   for (const [k, v] of table.keywords) structural.push([k, v]);
-  if (primary) {
-    structural.push(['ZSIMPLE', true, 'conforms to FITS standard'], ['ZEXTEND', true]);
-  } else {
-    structural.push(['ZTENSION', 'IMAGE', 'Image extension'], ['ZPCOUNT', 0], ['ZGCOUNT', 1]);
-  }
   const format = storageFormat(data);
   const extra: Keyword[] = [];
   if (format.bzero !== 0) {
@@ -207,10 +197,6 @@ function encodeBinTable(hdu: BinTableHduInput, checksum: boolean): EncodedHdu {
   ];
   for (const [k, v] of table.keywords) structural.push([k, v]);
   const h = buildHeader(structural, hdu.header, [], hdu.name, checksum);
-  // TZEROn must be written as a real for readers that expect one (2^63 stays an integer).
-  for (const [k, v] of table.keywords) {
-    if (k.startsWith('TZERO') && typeof v === 'number') h.setReal(k, v);
-  }
   const length = table.main.byteLength + table.heap.byteLength;
   const chunks = padded([table.main, table.heap], length);
   return {

@@ -34,15 +34,25 @@ function shuffle(bytes: Uint8Array, size: number): Uint8Array {
 /**
  * Compresses an image (pixels in native order, shape in FITS order) tile by tile.
  * RICE_1 applies to 8/16/32-bit integers only (64-bit integers and floats throw).
+ * `primary` marks an image that was a primary array (ZSIMPLE instead of ZTENSION).
  */
 export function compressImage(
   data: ImageArray,
   shape: readonly number[],
   options: CompressionOptions,
+  primary = false,
 ): CompressedTable {
   const format = storageFormat(data);
   const type = options.type;
-  if (type === 'RICE_1' && (format.bitpix < 0 || format.bitpix === 64)) {
+  if (format.bitpix === 64) {
+    // CFITSIO (funpack, astropy) cannot decompress 64-bit integer tiles.
+    throw new FitsError(
+      'FITS_BAD_ARGUMENT',
+      'tile compression of 64-bit integer images is not readable by CFITSIO; write them uncompressed',
+      { key: 'ZBITPIX' },
+    );
+  }
+  if (type === 'RICE_1' && format.bitpix < 0) {
     throw new FitsError(
       'FITS_BAD_ARGUMENT',
       `RICE_1 compresses 8-, 16- and 32-bit integer images only (BITPIX ${format.bitpix}); use GZIP_2`,
@@ -84,12 +94,18 @@ export function compressImage(
   const table = encodeTable([column], ntiles);
   const keywords: [string, string | number | bigint | boolean][] = [];
   for (const [key, value] of table.keywords) keywords.push([key, value]);
+  // CFITSIO rebuilds the image header in card order, so ZSIMPLE/ZTENSION must come
+  // before ZBITPIX and ZNAXISn (as fpack writes them).
   keywords.push(['ZIMAGE', true]);
+  if (primary) keywords.push(['ZSIMPLE', true]);
+  else keywords.push(['ZTENSION', 'IMAGE']);
   keywords.push(['ZBITPIX', format.bitpix]);
   keywords.push(['ZNAXIS', ndim]);
   shape.forEach((n, i) => {
     keywords.push([`ZNAXIS${i + 1}`, n]);
   });
+  if (primary) keywords.push(['ZEXTEND', true]);
+  else keywords.push(['ZPCOUNT', 0], ['ZGCOUNT', 1]);
   tile.forEach((t, i) => {
     keywords.push([`ZTILE${i + 1}`, t]);
   });
