@@ -59,7 +59,10 @@ export class WebGpuBackend implements BackendBase {
   readonly device: GPUDevice;
   readonly adapter: AdapterDescription;
   readonly limits: Readonly<Record<string, number>>;
+  /** Features enabled on the device (what gpu-drp asked for). */
   readonly features: readonly string[];
+  /** Features the adapter offers. */
+  readonly adapterFeatures: readonly string[];
   readonly hasTimestamps: boolean;
   readonly pool: BufferPool;
   private readonly modules = new Map<string, GPUShaderModule>();
@@ -75,10 +78,12 @@ export class WebGpuBackend implements BackendBase {
   private constructor(
     device: GPUDevice,
     adapter: AdapterDescription,
+    adapterFeatures: readonly string[],
     options: WebGpuBackendOptions,
   ) {
     this.device = device;
     this.adapter = adapter;
+    this.adapterFeatures = Object.freeze([...adapterFeatures].sort());
     const lim: Record<string, number> = {};
     for (const k of WANTED_LIMITS) lim[k] = Number(device.limits[k]);
     this.limits = Object.freeze(lim);
@@ -111,7 +116,12 @@ export class WebGpuBackend implements BackendBase {
       requiredLimits,
       requiredFeatures,
     });
-    return new WebGpuBackend(device, describeAdapter(adapter), options);
+    return new WebGpuBackend(
+      device,
+      describeAdapter(adapter),
+      [...adapter.features].map(String),
+      options,
+    );
   }
 
   info(): BackendInfo {

@@ -1,0 +1,212 @@
+/**
+ * `gpu-bench`: the performance harness. Measures ops per backend and size, prints a
+ * table (or JSON records with --json) and saves the records under bench/results/.
+ */
+import { fileURLToPath } from 'node:url';
+import yargs from 'yargs';
+import { benchConvolve, type ConvolveBenchOptions, type KernelKind } from '../../bench/convolve.ts';
+import {
+  type BenchRecord,
+  defaultResultsPath,
+  renderTable,
+  saveRecords,
+} from '../../bench/harness.ts';
+import { CpuBackend } from '../compute/cpu/cpu-backend.ts';
+import type { Backend } from '../compute/select.ts';
+import { WebGpuBackend } from '../compute/webgpu/webgpu-backend.ts';
+import { CliError, EXIT, runCli } from './main.ts';
+import { packageVersion } from './version.ts';
+
+const ROOT = fileURLToPath(
+  new URL(import.meta.url.includes('/dist/') ? '../../../' : '../../', import.meta.url),
+);
+
+function numberList(v: unknown, name: string): number[] {
+  const parts = String(v)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const nums = parts.map(Number);
+  if (nums.length === 0 || nums.some((n) => !Number.isInteger(n) || n <= 0)) {
+    throw new CliError(
+      'BAD_OPTION',
+      `--${name} takes positive integers separated by commas, got '${v}'`,
+      EXIT.usage,
+    );
+  }
+  return nums;
+}
+
+/** Run `gpu-bench` with `argv` (without node and script). */
+export async function gpuBench(argv: string[]): Promise<void> {
+  await runCli('gpu-bench', async () => {
+    let code: number = EXIT.ok;
+    await yargs(argv)
+      .scriptName('gpu-bench')
+      .usage('$0 <op> [options]')
+      .option('backend', {
+        choices: ['all', 'webgpu', 'cpu'] as const,
+        default: 'all' as const,
+        describe: 'backends to measure (all = cpu, and webgpu when an adapter exists)',
+      })
+      .option('threads', {
+        type: 'number',
+        default: 0,
+        describe: 'CPU worker threads (0 = one per core)',
+      })
+      .option('repeats', {
+        type: 'number',
+        default: 7,
+        describe: 'timed runs per case (fewer when a case is slow, never under 3)',
+      })
+      .option('warmup', { type: 'number', default: 1, describe: 'untimed runs before timing' })
+      .option('budget', {
+        type: 'number',
+        default: 20_000,
+        describe: 'about how many ms to spend timing one case',
+      })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print the records as a JSON array on stdout',
+      })
+      .option('out', {
+        type: 'string',
+        describe: 'results file (default bench/results/<op>-<tag>-<UTC time>.json)',
+      })
+      .option('save', {
+        type: 'boolean',
+        default: true,
+        describe: 'save the records (--no-save to skip)',
+      })
+      .command(
+        'convolve',
+        'MaskedImage convolution, separable and general kernels',
+        (y) =>
+          y
+            .option('sizes', {
+              type: 'string',
+              default: '1024,4096',
+              describe: 'square image sizes in pixels',
+            })
+            .option('widths', {
+              type: 'string',
+              default: '5,11,41',
+              describe: 'kernel widths (odd)',
+            })
+            .option('kinds', {
+              type: 'string',
+              default: 'separable,general',
+              describe: 'separable and/or general',
+            })
+            .option('quick', {
+              type: 'boolean',
+              default: false,
+              describe: 'a small smoke run: 512 px, widths 5 and 11, 3 repeats',
+            }),
+        async (args) => {
+          const kinds = String(args.kinds)
+            .split(',')
+            .map((s) => s.trim());
+          for (const k of kinds) {
+            if (k !== 'separable' && k !== 'general') {
+              throw new CliError(
+                'BAD_OPTION',
+                `--kinds takes separable and/or general, got '${k}'`,
+                EXIT.usage,
+              );
+            }
+          }
+          const widths = numberList(args.widths, 'widths');
+          if (widths.some((w) => w % 2 === 0))
+            throw new CliError('BAD_OPTION', '--widths must be odd', EXIT.usage);
+          const opts: ConvolveBenchOptions = {
+            sizes: args.quick ? [512] : numberList(args.sizes, 'sizes'),
+            widths: args.quick ? [5, 11] : widths,
+            kinds: kinds as KernelKind[],
+            repeats: args.quick ? 3 : args.repeats,
+            warmup: args.warmup,
+            budgetMs: args.budget,
+            onRecord: (r) => {
+              if (!args.json)
+                process.stderr.write(
+                  `  ${r.backend} ${r.width}x${r.height} ${JSON.stringify(r.params)}: ${r.median_ms.toFixed(1)} ms\n`,
+                );
+            },
+          };
+          const records = await runOnBackends(args.backend, args.threads, (b, ref) =>
+            benchConvolve(b, ref, opts),
+          );
+          finish(records, 'convolve', args);
+          code = EXIT.ok;
+        },
+      )
+      .demandCommand(1, 'name a benchmark: convolve')
+      .strict()
+      .version(packageVersion())
+      .epilog(
+        'Records: op, backend, adapter, width, height, params, median_ms, mpix_per_s, gpu_median_ms, git_rev, ...',
+      )
+      .fail((msg, err) => {
+        if (err) throw err;
+        process.stderr.write(`gpu-bench: ${msg}\nRun gpu-bench --help for the options.\n`);
+        code = EXIT.usage;
+      })
+      .parseAsync();
+    return code;
+  });
+}
+
+async function runOnBackends(
+  which: 'all' | 'webgpu' | 'cpu',
+  threads: number,
+  body: (b: Backend, reference: Backend | null) => Promise<BenchRecord[]>,
+): Promise<BenchRecord[]> {
+  const cpu = new CpuBackend({ threads });
+  const records: BenchRecord[] = [];
+  try {
+    if (which !== 'webgpu') records.push(...(await body(cpu, null)));
+    if (which !== 'cpu') {
+      let gpu: WebGpuBackend | null = null;
+      try {
+        gpu = await WebGpuBackend.create();
+      } catch (e) {
+        if (which === 'webgpu') throw e;
+        process.stderr.write(
+          `gpu-bench: no WebGPU adapter (${(e as Error).message}); measured the CPU backend only\n`,
+        );
+      }
+      if (gpu) {
+        try {
+          records.push(...(await body(gpu, cpu)));
+        } finally {
+          await gpu.dispose();
+        }
+      }
+    }
+  } finally {
+    await cpu.dispose();
+  }
+  return records;
+}
+
+function finish(
+  records: BenchRecord[],
+  op: string,
+  args: { json: boolean; out?: string | undefined; save: boolean },
+): void {
+  if (args.save) {
+    const tag = [
+      ...new Set(
+        records.map((r) =>
+          r.backend === 'webgpu' ? (r.adapter?.isSoftware ? 'webgpu-sw' : 'webgpu-hw') : 'cpu',
+        ),
+      ),
+    ].join('+');
+    const path = saveRecords(args.out ?? defaultResultsPath(ROOT, op, tag || 'none'), records);
+    process.stderr.write(`gpu-bench: ${records.length} records saved to ${path}\n`);
+  }
+  process.stdout.write(
+    args.json ? `${JSON.stringify(records, null, 2)}\n` : `${renderTable(records)}\n`,
+  );
+}
