@@ -57,6 +57,8 @@ export class FitsError extends Error {
   readonly hdu: number | string | undefined;
   /** Header keyword, when relevant. */
   readonly key: string | undefined;
+  /** The message without the file/HDU/key prefix. */
+  readonly detail: string;
 
   constructor(code: FitsErrorCode, message: string, context: FitsErrorContext = {}) {
     const where = describeWhere(context);
@@ -66,6 +68,28 @@ export class FitsError extends Error {
     this.file = context.file;
     this.hdu = context.hdu;
     this.key = context.key;
+    this.detail = message;
+  }
+}
+
+/**
+ * Runs `fn`, adding `context` (file, HDU) to any {@link FitsError} that lacks it, so
+ * errors raised deep inside (e.g. by `Header.get`) still name the file and HDU.
+ */
+export function withContext<T>(context: FitsErrorContext, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof FitsError && (e.file === undefined || e.hdu === undefined)) {
+      throw new FitsError(e.code, e.detail, {
+        ...context,
+        ...(e.file !== undefined ? { file: e.file } : {}),
+        ...(e.hdu !== undefined ? { hdu: e.hdu } : {}),
+        ...(e.key !== undefined ? { key: e.key } : {}),
+        cause: e,
+      });
+    }
+    throw e;
   }
 }
 

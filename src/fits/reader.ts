@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { decodeTable, tableLayout } from './bintable.ts';
 import { onesComplementSum } from './checksum.ts';
 import { decompressImage } from './compression/decompress.ts';
-import { FitsError, type FitsErrorContext } from './errors.ts';
+import { FitsError, type FitsErrorContext, withContext } from './errors.ts';
 import {
   type BinTableHdu,
   findHduIndex,
@@ -127,6 +127,14 @@ export interface HduExtent {
   readonly next: number;
 }
 
+/** Error context of an HDU: the file and the index, with EXTNAME when there is one. */
+function hduContext(header: Header, index: number, file: string): FitsErrorContext {
+  const extname = header.get('EXTNAME');
+  return typeof extname === 'string' && extname.trim() !== ''
+    ? { file, hdu: `${index} (${extname.trim()})` }
+    : { file, hdu: index };
+}
+
 /** True when every byte from `start` is NUL or blank (harmless padding after the last HDU). */
 function onlyPadding(bytes: Uint8Array, start: number): boolean {
   for (let i = start; i < bytes.byteLength; i++) {
@@ -145,12 +153,8 @@ export function scanHdus(bytes: Uint8Array, file: string): HduExtent[] {
     if (index > 0 && onlyPadding(bytes, offset)) break;
     const context: FitsErrorContext = { file, hdu: index };
     const { header, dataStart } = readHeaderAt(bytes, offset, index === 0, context);
-    const extname = header.get('EXTNAME');
-    const named: FitsErrorContext =
-      typeof extname === 'string' && extname.trim() !== ''
-        ? { file, hdu: `${index} (${extname.trim()})` }
-        : context;
-    const layout = dataLayout(header, named);
+    const named = withContext(context, () => hduContext(header, index, file));
+    const layout = withContext(named, () => dataLayout(header, named));
     checkDataFits(layout, dataStart, bytes.byteLength, named);
     const next = dataStart + padToBlock(layout.bytes);
     out.push({ header, headerStart: offset, dataStart, layout, next });
@@ -166,17 +170,13 @@ function parseBytes(bytes: Uint8Array, options: ReadOptions, owned: boolean): Fi
   const file = options.file ?? '<bytes>';
   const extents = scanHdus(bytes, file);
   const hdus: Hdu[] = extents.map((extent, index) => {
-    const extname = extent.header.get('EXTNAME');
-    const context: FitsErrorContext = {
-      file,
-      hdu:
-        typeof extname === 'string' && extname.trim() !== ''
-          ? `${index} (${extname.trim()})`
-          : index,
-    };
-    if (options.verifyChecksum) verifyHduChecksum(bytes, extent, context);
-    return decodeHdu(bytes, extent, index, options, owned, context);
+    const context = hduContext(extent.header, index, file);
+    return withContext(context, () => {
+      if (options.verifyChecksum) verifyHduChecksum(bytes, extent, context);
+      return decodeHdu(bytes, extent, index, options, owned, context);
+    });
   });
+
   return new FitsFile(hdus, file);
 }
 

@@ -101,6 +101,13 @@ describe('bad input gives typed errors naming file, HDU and key', () => {
     );
   });
 
+  it('unparseable structural cards: FITS_BAD_HEADER with file and HDU', () => {
+    const bytes = header(['SIMPLE  = T', 'BITPIX  = 16!', 'NAXIS   = 0']);
+    expect(() => parseFits(bytes, { file: 'h.fits' })).toThrow(
+      expect.objectContaining({ code: 'FITS_BAD_HEADER', file: 'h.fits', hdu: 0, key: 'BITPIX' }),
+    );
+  });
+
   it('messages say where and what to do', () => {
     try {
       parseFits(withData(header(IMG), 100), { file: 'calexp.fits' });
