@@ -281,7 +281,8 @@ function decodeElements(
       const out: (boolean | null)[] = new Array(count);
       for (let i = 0; i < count; i++) {
         const b = raw[i];
-        out[i] = b === 0x54 ? true : b === 0x46 ? false : null;
+        // 'T'/'F'; 0 is null. A byte 1 is true: old astropy versions wrote 1/0.
+        out[i] = b === 0x54 || b === 1 ? true : b === 0x46 ? false : null;
       }
       return { data: out };
     }

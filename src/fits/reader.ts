@@ -230,7 +230,7 @@ function decodeHdu(
   const xtension = index === 0 ? undefined : header.get('XTENSION');
   const kind = typeof xtension === 'string' ? xtension.trim().toUpperCase() : undefined;
   const data = bytes.subarray(dataStart, dataStart + layout.bytes);
-  if (index === 0 && layout.groups) {
+  if (index === 0 && (layout.groups || header.get('GROUPS') === true)) {
     return { type: 'other', header, raw: data.slice(), reason: 'random groups are not supported' };
   }
   if (index === 0 || kind === 'IMAGE') {

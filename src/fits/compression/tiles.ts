@@ -200,8 +200,19 @@ export function uncompressedHeader(z: Header): Header {
     out.set('PCOUNT', z.get('ZPCOUNT') ?? 0, 'number of parameters');
     out.set('GCOUNT', z.get('ZGCOUNT') ?? 1, 'number of groups');
   }
+  // astropy writes EXTNAME = 'COMPRESSED_IMAGE' before the image's own EXTNAME; the
+  // image's name is the other one.
+  const extnames = [...z].filter((c) => c.kind === 'value' && c.key === 'EXTNAME');
   for (const card of z) {
     if (card.kind === 'value' && TABLE_ONLY.test(card.key.toUpperCase())) continue;
+    if (
+      card.kind === 'value' &&
+      card.key === 'EXTNAME' &&
+      extnames.length > 1 &&
+      String(card.value).trim() === 'COMPRESSED_IMAGE'
+    ) {
+      continue;
+    }
     out.append(card as Card);
   }
   const zhecksum = z.get('ZHECKSUM');
@@ -307,6 +318,40 @@ function nativeInts(
   return new BigInt64Array(b.buffer, b.byteOffset, n);
 }
 
+/**
+ * GZIP_2 un-shuffle of 4- or 8-byte elements straight into a native typed array: each
+ * element is assembled from its byte planes as an integer value, which also converts
+ * big-endian to native order in the same pass.
+ */
+function unshuffleInto(
+  bytes: Uint8Array,
+  size: 4 | 8,
+  dest: Float32Array | Float64Array | Int32Array,
+): void {
+  const n = dest.length;
+  const d = new Uint32Array(dest.buffer, dest.byteOffset, (n * size) / 4);
+  if (size === 4) {
+    const n2 = 2 * n;
+    const n3 = 3 * n;
+    for (let i = 0; i < n; i++) {
+      d[i] = (bytes[i]! << 24) | (bytes[n + i]! << 16) | (bytes[n2 + i]! << 8) | bytes[n3 + i]!;
+    }
+    return;
+  }
+  const [hiWord, loWord] = isLittleEndianHost ? [1, 0] : [0, 1];
+  for (let i = 0; i < n; i++) {
+    d[2 * i + hiWord] =
+      (bytes[i]! << 24) | (bytes[n + i]! << 16) | (bytes[2 * n + i]! << 8) | bytes[3 * n + i]!;
+    d[2 * i + loWord] =
+      (bytes[4 * n + i]! << 24) |
+      (bytes[5 * n + i]! << 16) |
+      (bytes[6 * n + i]! << 8) |
+      bytes[7 * n + i]!;
+  }
+}
+
+const isLittleEndianHost = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** GZIP_2 un-shuffle: bytes grouped by significance -> big-endian element order. */
 function unshuffle(bytes: Uint8Array, size: number): Uint8Array {
   const n = bytes.length / size;
@@ -372,10 +417,13 @@ export function decodeTile(
       if (size !== 1 && size !== 2 && size !== 4 && size !== 8) {
         fail(`${raw.length} bytes for ${npix} pixels`);
       }
-      if (t.cmptype === 'GZIP_2' && size > 1) raw = unshuffle(raw, size);
       if (t.zbitpix < 0 && !t.quantize) {
         // Lossless floats: the bytes are the IEEE values themselves.
         if (size !== Math.abs(t.zbitpix) / 8) fail(`${size}-byte elements for BITPIX ${t.zbitpix}`);
+        if (t.cmptype === 'GZIP_2') {
+          unshuffleInto(raw, size as 4 | 8, dest as Float32Array | Float64Array);
+          return;
+        }
         swapInPlace(raw, size);
         const view =
           t.zbitpix === -32
@@ -384,7 +432,14 @@ export function decodeTile(
         (dest as Float32Array | Float64Array).set(view);
         return;
       }
-      ints = nativeInts(raw, size);
+      if (t.cmptype === 'GZIP_2' && size === 4) {
+        const out = new Int32Array(npix);
+        unshuffleInto(raw, 4, out);
+        ints = out;
+      } else {
+        if (t.cmptype === 'GZIP_2' && size > 1) raw = unshuffle(raw, size);
+        ints = nativeInts(raw, size);
+      }
     }
     storeInts(t, index, row, ints, dest);
     return;
