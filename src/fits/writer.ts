@@ -67,7 +67,11 @@ function buildHeader(
 /** Fills in DATASUM and CHECKSUM (header bytes edited in place after the sum). */
 function finishChecksum(h: Header, data: readonly Uint8Array[]): Uint8Array {
   let datasum = 0;
-  for (const chunk of data) datasum = onesComplementSum(chunk, datasum);
+  // The sum runs over 32-bit words of the whole data unit: chunks can be summed
+  // separately only while each starts on a word boundary.
+  const aligned = data.every((c, i) => i === data.length - 1 || c.byteLength % 4 === 0);
+  const parts = aligned ? data : [concat(data)];
+  for (const chunk of parts) datasum = onesComplementSum(chunk, datasum);
   h.set('DATASUM', String(datasum));
   h.set('CHECKSUM', '0000000000000000');
   const bytes = h.toBytes();
@@ -76,6 +80,16 @@ function finishChecksum(h: Header, data: readonly Uint8Array[]): Uint8Array {
   const at = findCard(bytes, 'CHECKSUM');
   for (let i = 0; i < 16; i++) bytes[at + 11 + i] = encoded.charCodeAt(i);
   return bytes;
+}
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
 }
 
 function findCard(bytes: Uint8Array, key: string): number {

@@ -152,10 +152,10 @@ export function decodeRegion(
 ): ImageArray {
   const ndim = t.naxes.length;
   const total = size.reduce((a, b) => a * b, ndim === 0 ? 0 : 1);
-  const out = allocatePixels(t.zbitpix, total);
+  const out = allocate(t, total, context);
   if (total === 0) return out;
   const maxTile = t.tile.reduce((a, b) => a * b, 1);
-  const scratch = allocatePixels(t.zbitpix, maxTile);
+  const scratch = allocate(t, maxTile, context);
   // Strides of the output box.
   const stride: number[] = [];
   let s = 1;
@@ -180,6 +180,22 @@ export function decodeRegion(
     copyIntersection(tileData, box, out, start, size, stride);
   }
   return out;
+}
+
+/**
+ * Allocates pixels, turning an impossible allocation (a corrupt ZNAXISn or ZTILEn that
+ * still passes the consistency checks) into a FitsError instead of a RangeError.
+ */
+function allocate(t: TiledImage, n: number, context: FitsErrorContext): ImageArray {
+  try {
+    return allocatePixels(t.zbitpix, n);
+  } catch (cause) {
+    throw new FitsError(
+      'FITS_BAD_SIZE',
+      `cannot allocate ${n} pixels for the decompressed image; ZNAXISn or ZTILEn is corrupt`,
+      { ...context, key: 'ZNAXIS', cause },
+    );
+  }
 }
 
 /** Copies the part of a decoded tile that lies in the box into the box's array. */

@@ -290,10 +290,19 @@ export function tileHeapRanges(t: TiledImage, main: Uint8Array, index: number): 
   return out;
 }
 
-function unzip(bytes: Uint8Array, context: FitsErrorContext, tile: number): Uint8Array {
+function unzip(
+  bytes: Uint8Array,
+  context: FitsErrorContext,
+  tile: number,
+  maxBytes: number,
+): Uint8Array {
   try {
-    // GZIP_1 is gzip-wrapped; accept bare zlib streams too, as CFITSIO does.
-    return bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : unzipSync(bytes);
+    // GZIP_1 is gzip-wrapped; accept bare zlib streams too, as CFITSIO does. The output
+    // is capped at the tile's size so a corrupt or hostile stream cannot exhaust memory.
+    const opts = { maxOutputLength: Math.max(maxBytes, 64) };
+    return bytes[0] === 0x1f && bytes[1] === 0x8b
+      ? gunzipSync(bytes, opts)
+      : unzipSync(bytes, opts);
   } catch (cause) {
     throw new FitsError(
       'FITS_DECOMPRESS',
@@ -412,7 +421,7 @@ export function decodeTile(
       }
       ints = out;
     } else {
-      let raw = t.cmptype === 'NOCOMPRESS' ? bytes.slice() : unzip(bytes, ctx, index);
+      let raw = t.cmptype === 'NOCOMPRESS' ? bytes.slice() : unzip(bytes, ctx, index, npix * 8);
       const size = raw.length / npix;
       if (size !== 1 && size !== 2 && size !== 4 && size !== 8) {
         fail(`${raw.length} bytes for ${npix} pixels`);
@@ -449,7 +458,7 @@ export function decodeTile(
     const [gcount, goffset] = descriptor(row, gzip);
     if (gcount > 0) {
       // Tiles that could not be quantized are stored as gzipped (unshuffled) raw values.
-      const raw = unzip(heap(goffset, gcount * elementBytes(gzip)), ctx, index);
+      const raw = unzip(heap(goffset, gcount * elementBytes(gzip)), ctx, index, npix * 8);
       const size = Math.abs(t.zbitpix) / 8;
       if (raw.length !== npix * size) fail(`${raw.length} bytes for ${npix} pixels`);
       copyRaw(t.zbitpix, raw, dest);
