@@ -54,24 +54,44 @@ export class CpuBackend implements BackendBase {
     rows: number,
     options: { pixelsPerRow?: number; minRowsPerTask?: number } = {},
   ): Promise<void> {
+    await this.mapRows(module, fn, args, rows, options);
+  }
+
+  /**
+   * As parallelRows, and return each band's result, in row order (for reductions: the
+   * caller combines the partial results in that fixed order, so the total does not
+   * depend on the thread count).
+   */
+  async mapRows<A extends object, R = unknown>(
+    module: URL,
+    fn: string,
+    args: A,
+    rows: number,
+    options: { pixelsPerRow?: number; minRowsPerTask?: number; bandRows?: number } = {},
+  ): Promise<R[]> {
     if (this.disposed) throw new BackendDisposedError('cpu');
-    if (rows <= 0) return;
+    if (rows <= 0) return [];
     const work = rows * (options.pixelsPerRow ?? 1);
     // Below ~64k pixels a worker round trip costs more than the kernel.
-    if (this.threads <= 1 || work < 65_536) {
+    const inline = this.threads <= 1 || work < 65_536;
+    const minRows = Math.max(1, options.minRowsPerTask ?? 1);
+    // A fixed band height (bandRows) makes the split, and so any reduction, independent
+    // of the thread count.
+    const step =
+      options.bandRows ??
+      (inline ? rows : Math.ceil(rows / Math.min(Math.ceil(rows / minRows), this.threads * 4)));
+    const bands: Array<{ start: number; end: number }> = [];
+    for (let start = 0; start < rows; start += step)
+      bands.push({ start, end: Math.min(rows, start + step) });
+    if (inline) {
       const f = await this.inline(module, fn);
-      await f({ ...args, start: 0, end: rows });
-      return;
+      const out: R[] = [];
+      for (const b of bands) out.push((await f({ ...args, ...b })) as R);
+      return out;
     }
     this.pool ??= new WorkerPool(this.threads);
-    const minRows = Math.max(1, options.minRowsPerTask ?? 1);
-    const tasks = Math.min(Math.ceil(rows / minRows), this.threads * 4);
-    const step = Math.ceil(rows / tasks);
-    const jobs: Promise<unknown>[] = [];
-    for (let start = 0; start < rows; start += step) {
-      jobs.push(this.pool.run(module, fn, { ...args, start, end: Math.min(rows, start + step) }));
-    }
-    await Promise.all(jobs);
+    const pool = this.pool;
+    return Promise.all(bands.map((b) => pool.run<R>(module, fn, { ...args, ...b })));
   }
 
   private async inline(module: URL, fn: string): Promise<(a: object) => unknown> {

@@ -49,7 +49,24 @@ function read(name: string): string {
   return s;
 }
 
-/** The WGSL of `shaders/<name>` with the shared prelude in front. */
-export function shaderSource(name: string): string {
-  return `${read('prelude.wgsl')}\n// ---- ${name} ----\n${read(name)}`;
+/**
+ * The WGSL of `shaders/<name>` with the shared prelude in front. `defines` replace
+ * module constants marked `// gpu-drp:define` (for sizes WGSL needs at compile time,
+ * such as per-thread array lengths, which override constants cannot size):
+ *   `const MAXN: u32 = 64u; // gpu-drp:define` becomes `const MAXN: u32 = <value>u;`.
+ */
+export function shaderSource(name: string, defines: Readonly<Record<string, number>> = {}): string {
+  let body = read(name);
+  for (const [key, value] of Object.entries(defines)) {
+    if (!Number.isInteger(value) || value < 0) {
+      throw new ComputeError(
+        'SHADER_DEFINE',
+        `shader define ${key} must be a non-negative integer, got ${value}`,
+      );
+    }
+    const re = new RegExp(`const ${key}: u32 = \\d+u; // gpu-drp:define`);
+    if (!re.test(body)) throw new ComputeError('SHADER_DEFINE', `${name} has no define ${key}`);
+    body = body.replace(re, `const ${key}: u32 = ${value}u; // gpu-drp:define`);
+  }
+  return `${read('prelude.wgsl')}\n// ---- ${name} ----\n${body}`;
 }

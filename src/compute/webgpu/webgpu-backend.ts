@@ -153,25 +153,32 @@ export class WebGpuBackend implements BackendBase {
 
   /**
    * A compute pipeline for `shaders/<file>` entry `entryPoint`, specialized by WGSL
-   * override `constants`; cached by (file, entry, constants).
+   * override `constants` and by compile-time `defines` (see shaderSource); cached by
+   * (file, defines, entry, constants).
    */
   pipeline(
     file: string,
     entryPoint: string,
     constants: Readonly<Record<string, number>> = {},
+    defines: Readonly<Record<string, number>> = {},
   ): GPUComputePipeline {
     this.checkAlive();
-    const ck = Object.keys(constants)
-      .sort()
-      .map((k) => `${k}=${constants[k]}`)
-      .join(',');
-    const key = `${file}#${entryPoint}?${ck}`;
+    const kv = (o: Readonly<Record<string, number>>) =>
+      Object.keys(o)
+        .sort()
+        .map((k) => `${k}=${o[k]}`)
+        .join(',');
+    const moduleKey = `${file}[${kv(defines)}]`;
+    const key = `${moduleKey}#${entryPoint}?${kv(constants)}`;
     let p = this.pipelines.get(key);
     if (!p) {
-      let module = this.modules.get(file);
+      let module = this.modules.get(moduleKey);
       if (!module) {
-        module = this.device.createShaderModule({ label: file, code: shaderSource(file) });
-        this.modules.set(file, module);
+        module = this.device.createShaderModule({
+          label: moduleKey,
+          code: shaderSource(file, defines),
+        });
+        this.modules.set(moduleKey, module);
       }
       p = this.device.createComputePipeline({
         label: key,

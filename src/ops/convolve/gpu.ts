@@ -74,36 +74,6 @@ export async function convolveGpu(
   }
   const outRowsPerBand = H <= maxInRows ? H : maxInRows - 2 * ry;
 
-  // Pipelines (and tile shapes) are the same for every band.
-  const hWg = 256;
-  const [vx, vy] = p.separable
-    ? tileShape(gpu, 0, ry, [
-        [32, 8],
-        [16, 8],
-        [16, 4],
-        [16, 2],
-        [16, 1],
-        [8, 1],
-        [4, 1],
-        [1, 1],
-      ])
-    : [0, 0];
-  const [tx, ty] = p.separable ? [0, 0] : tileShape(gpu, rx, ry);
-  const hPipe = p.separable
-    ? gpu.pipeline(SHADER, 'conv_h', { WG_X: hWg, WG_Y: 1, TILE_N: hWg + 2 * rx })
-    : null;
-  const vPipe = p.separable
-    ? gpu.pipeline(SHADER, 'conv_v', { WG_X: vx, WG_Y: vy, TILE_N: vx * (vy + 2 * ry) })
-    : null;
-  const dPipe = p.separable
-    ? null
-    : gpu.pipeline(SHADER, 'conv_2d', {
-        WG_X: tx,
-        WG_Y: ty,
-        TILE_N: (tx + 2 * rx) * (ty + 2 * ry),
-      });
-  const ePipe = gpu.pipeline(SHADER, 'edge', { TILE_N: 1 });
-
   const tapsData = p.separable ? concat([p.fx, p.fx2, p.fy, p.fy2]) : concat([p.f, p.f2]);
   const kw = p.separable ? p.fx.length : p.kw;
   const kh = p.separable ? p.fy.length : p.kh;
@@ -112,6 +82,36 @@ export async function convolveGpu(
   const src = { img: mi.image.data, vr: mi.variance.data, msk: mi.mask.data };
 
   await gpu.scoped('convolve', async () => {
+    // Pipelines (and tile shapes) are the same for every band.
+    const hWg = 256;
+    const [vx, vy] = p.separable
+      ? tileShape(gpu, 0, ry, [
+          [32, 8],
+          [16, 8],
+          [16, 4],
+          [16, 2],
+          [16, 1],
+          [8, 1],
+          [4, 1],
+          [1, 1],
+        ])
+      : [0, 0];
+    const [tx, ty] = p.separable ? [0, 0] : tileShape(gpu, rx, ry);
+    const hPipe = p.separable
+      ? gpu.pipeline(SHADER, 'conv_h', { WG_X: hWg, WG_Y: 1, TILE_N: hWg + 2 * rx })
+      : null;
+    const vPipe = p.separable
+      ? gpu.pipeline(SHADER, 'conv_v', { WG_X: vx, WG_Y: vy, TILE_N: vx * (vy + 2 * ry) })
+      : null;
+    const dPipe = p.separable
+      ? null
+      : gpu.pipeline(SHADER, 'conv_2d', {
+          WG_X: tx,
+          WG_Y: ty,
+          TILE_N: (tx + 2 * rx) * (ty + 2 * ry),
+        });
+    const ePipe = gpu.pipeline(SHADER, 'edge', { TILE_N: 1 });
+
     const taps = gpu.storage('convolve taps', tapsData.byteLength);
     gpu.upload(taps, tapsData);
     const held: GPUBuffer[] = [taps];
