@@ -1,0 +1,401 @@
+/**
+ * Point-spread-function models: Gaussian, double Gaussian (LSST's DoubleGaussianPsf) and
+ * a pixelized kernel image (LSST's KernelPsf / PixelizedPsf), with their FITS form.
+ *
+ * Conventions:
+ * - Kernel images are odd-sized and centred: `computeKernelImage` returns an ImageF of
+ *   `width x height` pixels whose xy0 is `(-(width - 1) / 2, -(height - 1) / 2)`, so
+ *   pixel (0, 0) is the centre (as afw's `Psf.computeKernelImage`). Values sum to 1.
+ * - The analytic models are evaluated at pixel centres (not integrated over pixels), as
+ *   afw does; a pixelized PSF holds whatever its image holds (for the simulator: the
+ *   pixel-integrated PSF, as PSF models fitted to data are).
+ * - `sigma` is the effective Gaussian sigma in pixels, sqrt((Ixx + Iyy) / 2) of the
+ *   model's unweighted second moments; `fwhm` is `sigma * 2 sqrt(2 ln 2)` (pixels).
+ * - These models are constant over the image: the position arguments are accepted for
+ *   API compatibility with spatially varying models and ignored.
+ */
+
+import type { ImageHduInput } from '../fits/hdu.ts';
+import { Header } from '../fits/header.ts';
+import { ExposureError, type ExposureErrorContext } from './exposure-errors.ts';
+import { ImageF } from './image.ts';
+
+/** FWHM / sigma of a Gaussian: 2 sqrt(2 ln 2). */
+export const FWHM_PER_SIGMA = 2 * Math.sqrt(2 * Math.LN2);
+
+/** EXTNAME of the PSF extension of an exposure file. */
+export const PSF_EXTNAME = 'PSF';
+
+/** Model names written to the PSF extension's PSFMODEL key. */
+export type PsfKind = 'gaussian' | 'double-gaussian' | 'image';
+
+/** Unweighted second moments about the centroid, pixels^2. */
+export interface SecondMoments {
+  readonly ixx: number;
+  readonly iyy: number;
+  readonly ixy: number;
+}
+
+/** Common interface of the PSF models. */
+export abstract class Psf {
+  /** Which model this is. */
+  abstract readonly kind: PsfKind;
+  /** Kernel image width, pixels (odd). */
+  readonly width: number;
+  /** Kernel image height, pixels (odd). */
+  readonly height: number;
+
+  protected constructor(width: number, height: number) {
+    checkKernelSize(width, height);
+    this.width = width;
+    this.height = height;
+  }
+
+  /**
+   * The PSF kernel image at parent pixel (x, y) (ignored by these constant models):
+   * `width x height`, centred at pixel (0, 0) (xy0 = -half size), summing to 1.
+   */
+  abstract computeKernelImage(x?: number, y?: number): ImageF;
+
+  /** Unweighted second moments of the model, pixels^2. */
+  abstract secondMoments(x?: number, y?: number): SecondMoments;
+
+  /** Effective Gaussian sigma, pixels: sqrt((Ixx + Iyy) / 2). */
+  get sigma(): number {
+    const m = this.secondMoments();
+    return Math.sqrt((m.ixx + m.iyy) / 2);
+  }
+
+  /** Full width at half maximum of the effective Gaussian, pixels. */
+  get fwhm(): number {
+    return this.sigma * FWHM_PER_SIGMA;
+  }
+
+  /** Model parameters as FITS keys (PSFMODEL and the model's own), without the image. */
+  protected abstract modelCards(header: Header): void;
+
+  /**
+   * The PSF as an image extension (EXTNAME PSF): the kernel image as float64 data, and
+   * keys PSFMODEL (`GAUSSIAN`, `DOUBLE_GAUSSIAN`, `IMAGE`), PSFSIGMA (effective sigma,
+   * pixels) and the model's parameters (see docs/data-model.md).
+   */
+  toFitsHdu(): ImageHduInput {
+    const header = new Header();
+    this.modelCards(header);
+    header.set('PSFSIGMA', this.sigma, '[pixel] effective Gaussian sigma');
+    header.set('CRPIX1', (this.width - 1) / 2 + 1, 'kernel centre x (1-based)');
+    header.set('CRPIX2', (this.height - 1) / 2 + 1, 'kernel centre y (1-based)');
+    const k = this.computeKernelImage();
+    return {
+      name: PSF_EXTNAME,
+      header,
+      data: Float64Array.from(k.data),
+      shape: [this.width, this.height],
+    };
+  }
+}
+
+/** A circular Gaussian PSF of `sigma` pixels evaluated on a `width x height` kernel. */
+export class GaussianPsf extends Psf {
+  readonly kind = 'gaussian' as const;
+  /** Gaussian sigma, pixels. */
+  readonly modelSigma: number;
+
+  /**
+   * @param width kernel width, pixels (odd)
+   * @param height kernel height, pixels (odd)
+   * @param sigma Gaussian sigma, pixels (> 0)
+   */
+  constructor(width: number, height: number, sigma: number) {
+    super(width, height);
+    checkPositive(sigma, 'sigma');
+    this.modelSigma = sigma;
+  }
+
+  computeKernelImage(): ImageF {
+    return gaussianKernel(this.width, this.height, [[1, this.modelSigma]]);
+  }
+
+  secondMoments(): SecondMoments {
+    const s2 = this.modelSigma * this.modelSigma;
+    return { ixx: s2, iyy: s2, ixy: 0 };
+  }
+
+  protected modelCards(header: Header): void {
+    header.set('PSFMODEL', 'GAUSSIAN', 'PSF model');
+    header.set('PSFSIG1', this.modelSigma, '[pixel] Gaussian sigma');
+  }
+}
+
+/**
+ * LSST's DoubleGaussianPsf: `exp(-r^2 / 2 sigma1^2) + b exp(-r^2 / 2 sigma2^2)`, so `b`
+ * is the ratio of the second component's peak amplitude to the first's. The components
+ * hold fluxes in the ratio 1 : b sigma2^2 / sigma1^2.
+ */
+export class DoubleGaussianPsf extends Psf {
+  readonly kind = 'double-gaussian' as const;
+  /** Core sigma, pixels. */
+  readonly sigma1: number;
+  /** Wing sigma, pixels. */
+  readonly sigma2: number;
+  /** Peak-amplitude ratio of the wing to the core (>= 0). */
+  readonly b: number;
+
+  /**
+   * @param width kernel width, pixels (odd)
+   * @param height kernel height, pixels (odd)
+   * @param sigma1 core sigma, pixels
+   * @param sigma2 wing sigma, pixels (default 2 sigma1)
+   * @param b peak-amplitude ratio wing / core (default 0)
+   */
+  constructor(width: number, height: number, sigma1: number, sigma2 = 2 * sigma1, b = 0) {
+    super(width, height);
+    checkPositive(sigma1, 'sigma1');
+    checkPositive(sigma2, 'sigma2');
+    if (!(Number.isFinite(b) && b >= 0)) {
+      throw new ExposureError(
+        'EXPOSURE_BAD_PSF',
+        `double-Gaussian amplitude ratio b must be >= 0, got ${b}`,
+      );
+    }
+    this.sigma1 = sigma1;
+    this.sigma2 = sigma2;
+    this.b = b;
+  }
+
+  computeKernelImage(): ImageF {
+    return gaussianKernel(this.width, this.height, [
+      [1, this.sigma1],
+      [this.b, this.sigma2],
+    ]);
+  }
+
+  secondMoments(): SecondMoments {
+    const w1 = this.sigma1 ** 2;
+    const w2 = this.b * this.sigma2 ** 2;
+    const s2 = (w1 * this.sigma1 ** 2 + w2 * this.sigma2 ** 2) / (w1 + w2);
+    return { ixx: s2, iyy: s2, ixy: 0 };
+  }
+
+  protected modelCards(header: Header): void {
+    header.set('PSFMODEL', 'DOUBLE_GAUSSIAN', 'PSF model');
+    header.set('PSFSIG1', this.sigma1, '[pixel] core sigma');
+    header.set('PSFSIG2', this.sigma2, '[pixel] wing sigma');
+    header.set('PSFB', this.b, 'wing/core peak-amplitude ratio');
+  }
+}
+
+/**
+ * A PSF given by an odd-sized kernel image centred on its middle pixel (LSST's
+ * KernelPsf with a FixedKernel). The image is copied and normalized to sum 1;
+ * second moments are the image's unweighted moments about its centroid.
+ */
+export class ImagePsf extends Psf {
+  readonly kind = 'image' as const;
+  private readonly kernel: Float64Array;
+  private readonly moments: SecondMoments;
+
+  /**
+   * @param image kernel pixels (any xy0; odd width and height, positive sum)
+   */
+  constructor(image: {
+    readonly width: number;
+    readonly height: number;
+    readonly data: ArrayLike<number>;
+  }) {
+    super(image.width, image.height);
+    const n = image.width * image.height;
+    if (image.data.length !== n) {
+      throw new ExposureError(
+        'EXPOSURE_BAD_PSF',
+        `PSF image ${image.width}x${image.height} needs ${n} values, got ${image.data.length}`,
+      );
+    }
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const v = image.data[i]!;
+      if (!Number.isFinite(v)) {
+        throw new ExposureError(
+          'EXPOSURE_BAD_PSF',
+          `PSF image value ${i} is ${v}; give a finite kernel image`,
+        );
+      }
+      sum += v;
+    }
+    if (!(sum > 0)) {
+      throw new ExposureError(
+        'EXPOSURE_BAD_PSF',
+        `PSF image sums to ${sum}; a kernel image must have a positive sum`,
+      );
+    }
+    this.kernel = new Float64Array(n);
+    for (let i = 0; i < n; i++) this.kernel[i] = image.data[i]! / sum;
+    this.moments = imageMoments(this.kernel, image.width, image.height);
+  }
+
+  computeKernelImage(): ImageF {
+    const out = new ImageF(this.width, this.height, {
+      xy0: { x: -(this.width - 1) / 2, y: -(this.height - 1) / 2 },
+    });
+    for (let i = 0; i < this.kernel.length; i++) out.data[i] = this.kernel[i]!;
+    return out;
+  }
+
+  /** The normalized kernel in float64 (a copy), row-major, `width * height` values. */
+  kernelValues(): Float64Array {
+    return this.kernel.slice();
+  }
+
+  secondMoments(): SecondMoments {
+    return this.moments;
+  }
+
+  protected modelCards(header: Header): void {
+    header.set('PSFMODEL', 'IMAGE', 'PSF model: the kernel image in this HDU');
+  }
+}
+
+/**
+ * Rebuilds a PSF from its FITS extension (header keys and, for PSFMODEL = IMAGE, the
+ * kernel image). Throws EXPOSURE_BAD_PSF naming the file and HDU.
+ */
+export function psfFromFits(
+  header: Header,
+  data: ArrayLike<number> | null,
+  shape: readonly number[],
+  context: ExposureErrorContext = {},
+): Psf {
+  const bad = (message: string, key?: string): ExposureError =>
+    new ExposureError(
+      'EXPOSURE_BAD_PSF',
+      message,
+      key === undefined ? context : { ...context, key },
+    );
+  let model: string | undefined;
+  const num = (key: string, required: boolean): number | undefined => {
+    const v = header.get(key);
+    if (v === undefined) {
+      if (required) throw bad(`the ${model} PSF needs key ${key}`, key);
+      return undefined;
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`${key} must be a number`, key);
+    return v;
+  };
+  const raw = header.get('PSFMODEL');
+  if (typeof raw !== 'string') {
+    throw bad(
+      'the PSF extension has no PSFMODEL key (GAUSSIAN, DOUBLE_GAUSSIAN or IMAGE)',
+      'PSFMODEL',
+    );
+  }
+  model = raw.trim().toUpperCase();
+  const [w, h] = [shape[0] ?? 0, shape[1] ?? 0];
+  try {
+    switch (model) {
+      case 'GAUSSIAN':
+        return new GaussianPsf(w, h, num('PSFSIG1', true)!);
+      case 'DOUBLE_GAUSSIAN':
+        return new DoubleGaussianPsf(
+          w,
+          h,
+          num('PSFSIG1', true)!,
+          num('PSFSIG2', true)!,
+          num('PSFB', true)!,
+        );
+      case 'IMAGE':
+        if (!data || shape.length !== 2)
+          throw bad('the IMAGE PSF extension has no 2-D kernel image');
+        return new ImagePsf({ width: w, height: h, data });
+      default:
+        throw bad(
+          `unknown PSFMODEL '${model}'; expected GAUSSIAN, DOUBLE_GAUSSIAN or IMAGE`,
+          'PSFMODEL',
+        );
+    }
+  } catch (e) {
+    if (e instanceof ExposureError && e.file === undefined && context.file !== undefined) {
+      throw new ExposureError(e.code, e.message, { ...context, cause: e });
+    }
+    throw e;
+  }
+}
+
+/** Kernel of a sum of centred circular Gaussians [[peak amplitude, sigma], ...], normalized. */
+function gaussianKernel(
+  width: number,
+  height: number,
+  comps: ReadonlyArray<readonly [number, number]>,
+): ImageF {
+  const cx = (width - 1) / 2;
+  const cy = (height - 1) / 2;
+  const out = new ImageF(width, height, { xy0: { x: -cx, y: -cy } });
+  const values = new Float64Array(width * height);
+  let sum = 0;
+  for (let j = 0; j < height; j++) {
+    const dy = j - cy;
+    for (let i = 0; i < width; i++) {
+      const dx = i - cx;
+      const r2 = dx * dx + dy * dy;
+      let v = 0;
+      for (const [amp, s] of comps) if (amp > 0) v += amp * Math.exp(-r2 / (2 * s * s));
+      values[j * width + i] = v;
+      sum += v;
+    }
+  }
+  for (let i = 0; i < values.length; i++) out.data[i] = values[i]! / sum;
+  return out;
+}
+
+function imageMoments(k: Float64Array, width: number, height: number): SecondMoments {
+  let sx = 0;
+  let sy = 0;
+  for (let j = 0; j < height; j++) {
+    for (let i = 0; i < width; i++) {
+      const v = k[j * width + i]!;
+      sx += v * i;
+      sy += v * j;
+    }
+  }
+  let ixx = 0;
+  let iyy = 0;
+  let ixy = 0;
+  for (let j = 0; j < height; j++) {
+    for (let i = 0; i < width; i++) {
+      const v = k[j * width + i]!;
+      const dx = i - sx;
+      const dy = j - sy;
+      ixx += v * dx * dx;
+      iyy += v * dy * dy;
+      ixy += v * dx * dy;
+    }
+  }
+  return { ixx, iyy, ixy };
+}
+
+function checkKernelSize(width: number, height: number): void {
+  for (const [name, n] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
+    if (!(Number.isSafeInteger(n) && n > 0 && n % 2 === 1)) {
+      throw new ExposureError(
+        'EXPOSURE_BAD_PSF',
+        `PSF kernel ${name} must be a positive odd integer, got ${n}`,
+      );
+    }
+  }
+}
+
+function checkPositive(v: number, name: string): void {
+  if (!(Number.isFinite(v) && v > 0)) {
+    throw new ExposureError(
+      'EXPOSURE_BAD_PSF',
+      `PSF ${name} must be a positive number of pixels, got ${v}`,
+    );
+  }
+}
+
+/** An odd kernel size that holds +-`nSigma` sigma: 2 ceil(nSigma sigma) + 1 pixels. */
+export function kernelSizeForSigma(sigma: number, nSigma = 5): number {
+  return 2 * Math.ceil(nSigma * sigma) + 1;
+}
