@@ -96,9 +96,9 @@ describe(`stack conformance (seed ${TEST_SEED})`, async () => {
             if (weighting === 'perWarp') {
               expect(r.weights).not.toBeNull();
               // 1 / mean variance of good pixels: sigma_i^2 within the 10% jitter.
-              r.weights!.forEach((w, i) =>
-                expect(Math.abs(1 / w / (3 + i * 0.7) ** 2 - 1)).toBeLessThan(0.11),
-              );
+              r.weights!.forEach((w, i) => {
+                expect(Math.abs(1 / w / (3 + i * 0.7) ** 2 - 1)).toBeLessThan(0.11);
+              });
             }
             const ref = referenceStack(inputs, {
               statistic,
