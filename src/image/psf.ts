@@ -55,7 +55,20 @@ export abstract class Psf {
    * The PSF kernel image at parent pixel (x, y) (ignored by these constant models):
    * `width x height`, centred at pixel (0, 0) (xy0 = -half size), summing to 1.
    */
-  abstract computeKernelImage(x?: number, y?: number): ImageF;
+  computeKernelImage(x?: number, y?: number): ImageF {
+    const k = this.kernelValues(x, y);
+    const out = new ImageF(this.width, this.height, {
+      xy0: { x: -(this.width - 1) / 2, y: -(this.height - 1) / 2 },
+    });
+    out.data.set(k);
+    return out;
+  }
+
+  /**
+   * The kernel in float64, row-major (`width * height` values, centre at index
+   * `((height - 1) / 2) * width + (width - 1) / 2`), summing to 1. A fresh array.
+   */
+  abstract kernelValues(x?: number, y?: number): Float64Array;
 
   /** Unweighted second moments of the model, pixels^2. */
   abstract secondMoments(x?: number, y?: number): SecondMoments;
@@ -85,11 +98,10 @@ export abstract class Psf {
     header.set('PSFSIGMA', this.sigma, '[pixel] effective Gaussian sigma');
     header.set('CRPIX1', (this.width - 1) / 2 + 1, 'kernel centre x (1-based)');
     header.set('CRPIX2', (this.height - 1) / 2 + 1, 'kernel centre y (1-based)');
-    const k = this.computeKernelImage();
     return {
       name: PSF_EXTNAME,
       header,
-      data: Float64Array.from(k.data),
+      data: this.kernelValues(),
       shape: [this.width, this.height],
     };
   }
@@ -112,7 +124,7 @@ export class GaussianPsf extends Psf {
     this.modelSigma = sigma;
   }
 
-  computeKernelImage(): ImageF {
+  kernelValues(): Float64Array {
     return gaussianKernel(this.width, this.height, [[1, this.modelSigma]]);
   }
 
@@ -163,7 +175,7 @@ export class DoubleGaussianPsf extends Psf {
     this.b = b;
   }
 
-  computeKernelImage(): ImageF {
+  kernelValues(): Float64Array {
     return gaussianKernel(this.width, this.height, [
       [1, this.sigma1],
       [this.b, this.sigma2],
@@ -233,15 +245,6 @@ export class ImagePsf extends Psf {
     this.moments = imageMoments(this.kernel, image.width, image.height);
   }
 
-  computeKernelImage(): ImageF {
-    const out = new ImageF(this.width, this.height, {
-      xy0: { x: -(this.width - 1) / 2, y: -(this.height - 1) / 2 },
-    });
-    for (let i = 0; i < this.kernel.length; i++) out.data[i] = this.kernel[i]!;
-    return out;
-  }
-
-  /** The normalized kernel in float64 (a copy), row-major, `width * height` values. */
   kernelValues(): Float64Array {
     return this.kernel.slice();
   }
@@ -325,10 +328,9 @@ function gaussianKernel(
   width: number,
   height: number,
   comps: ReadonlyArray<readonly [number, number]>,
-): ImageF {
+): Float64Array {
   const cx = (width - 1) / 2;
   const cy = (height - 1) / 2;
-  const out = new ImageF(width, height, { xy0: { x: -cx, y: -cy } });
   const values = new Float64Array(width * height);
   let sum = 0;
   for (let j = 0; j < height; j++) {
@@ -342,8 +344,8 @@ function gaussianKernel(
       sum += v;
     }
   }
-  for (let i = 0; i < values.length; i++) out.data[i] = values[i]! / sum;
-  return out;
+  for (let i = 0; i < values.length; i++) values[i] = values[i]! / sum;
+  return values;
 }
 
 function imageMoments(k: Float64Array, width: number, height: number): SecondMoments {
