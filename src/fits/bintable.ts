@@ -274,8 +274,7 @@ function decodeElements(
   type: ColumnType,
   count: number,
   col: ColumnLayout,
-  dimSplit: number | undefined,
-): { data: ImageArray | string[] | (boolean | null)[]; null?: number | bigint } {
+): { data: ImageArray | (boolean | null)[]; null?: number | bigint } {
   switch (type) {
     case 'L': {
       const out: (boolean | null)[] = new Array(count);
@@ -286,13 +285,9 @@ function decodeElements(
       }
       return { data: out };
     }
-    case 'A': {
-      const per = dimSplit ?? Math.max(count, 1);
-      const out: string[] = [];
-      for (let p = 0; p < count; p += per) out.push(decodeString(raw, p, Math.min(per, count - p)));
-      return { data: out };
-    }
     case 'X':
+    case 'A':
+      // Bits and characters are expanded by the callers.
       return { data: raw };
     default: {
       const bitpix = NUMERIC_BITPIX[type]!;
@@ -370,7 +365,7 @@ export function decodeColumn(
   const dimSplit =
     type === 'A' && col.dim && col.dim.length > 1 && col.dim[0]! > 0 ? col.dim[0] : undefined;
   const count = type === 'A' ? nrows * repeat : nrows * per;
-  let decoded: ReturnType<typeof decodeElements>;
+  let decoded: { data: ImageArray | string[] | (boolean | null)[]; null?: number | bigint };
   if (type === 'A') {
     // One string per row (or per TDIM sub-string), never spanning rows.
     const out: string[] = [];
@@ -383,7 +378,7 @@ export function decodeColumn(
     }
     decoded = { data: out };
   } else {
-    decoded = decodeElements(raw, type, count, col, undefined);
+    decoded = decodeElements(raw, type, count, col);
   }
   const result: Column = { ...base, repeat, variable: false, data: decoded.data };
   return decoded.null === undefined ? result : { ...result, null: decoded.null };
@@ -432,7 +427,7 @@ function decodeVariable(
       out[r] = decodeString(raw, 0, count);
     } else {
       const n = type === 'C' || type === 'M' ? 2 * count : count;
-      out[r] = decodeElements(raw, type, n, col, undefined).data as ImageArray | (boolean | null)[];
+      out[r] = decodeElements(raw, type, n, col).data as ImageArray | (boolean | null)[];
     }
   }
   return out;
