@@ -1,0 +1,131 @@
+/**
+ * `warp` on the WebGPU backend (shaders/warp.wgsl): the output box stays on the device
+ * while each source's planes and grid are uploaded and its region dispatched, in
+ * source order (so "first source wins" holds as on the CPU).
+ */
+import type { WebGpuBackend } from '../../compute/webgpu/webgpu-backend.ts';
+import { OpInputError } from '../errors.ts';
+import { emptyWarpPlanes, planSources, warpImage } from './cpu.ts';
+import type { PreparedWarp, WarpResult, WarpSource, WarpSourceReport, WarpTarget } from './spec.ts';
+
+export async function warpGpu(
+  gpu: WebGpuBackend,
+  input: { sources: readonly WarpSource[]; target: WarpTarget },
+  p: PreparedWarp,
+): Promise<WarpResult> {
+  const { target } = input;
+  const maxBind = gpu.limit('maxStorageBufferBindingSize');
+  const outBytes = target.bbox.area * 4;
+  if (outBytes > maxBind) {
+    throw new OpInputError(
+      'warp',
+      `the target box ${target.bbox} (${outBytes} bytes per plane) exceeds the adapter's binding limit ` +
+        `${maxBind}; warp onto smaller patches or use --backend cpu`,
+    );
+  }
+  const out = emptyWarpPlanes(target.bbox.area, p.noDataBits);
+  const reports: WarpSourceReport[] = [];
+  const plans = planSources(input.sources, target, p);
+  await gpu.scoped('warp', async () => {
+    const pipe = gpu.pipeline('warp.wgsl', 'warp_px');
+    const oImg = gpu.storage('warp image', outBytes);
+    const oVar = gpu.storage('warp variance', outBytes);
+    const oMsk = gpu.storage('warp mask', outBytes);
+    const held: GPUBuffer[] = [oImg, oVar, oMsk];
+    try {
+      gpu.upload(oImg, out.img);
+      gpu.upload(oVar, out.vr);
+      gpu.upload(oMsk, out.msk);
+      for (const plan of plans) {
+        if ('reason' in plan) {
+          reports.push({ index: plan.index, pixels: 0, reason: plan.reason });
+          continue;
+        }
+        const s = input.sources[plan.index] as WarpSource;
+        const mi = s.maskedImage;
+        const srcBytes = mi.width * mi.height * 4;
+        if (srcBytes > maxBind) {
+          throw new OpInputError(
+            'warp',
+            `source ${plan.index} (${mi.width}x${mi.height}) exceeds the binding limit ${maxBind} bytes`,
+          );
+        }
+        const label = `warp source ${plan.index}`;
+        const g = plan.grid;
+        const nodes = g.nx * g.ny;
+        const gw = new Uint32Array(5 * nodes);
+        const gi = new Int32Array(gw.buffer);
+        const gf = new Float32Array(gw.buffer);
+        for (let k = 0; k < nodes; k++) {
+          gi[5 * k] = g.ix[k] as number;
+          gf[5 * k + 1] = g.fx[k] as number;
+          gi[5 * k + 2] = g.iy[k] as number;
+          gf[5 * k + 3] = g.fy[k] as number;
+          gf[5 * k + 4] = g.area[k] as number;
+        }
+        const sImg = gpu.storage(`${label} image`, srcBytes);
+        const sVar = gpu.storage(`${label} variance`, srcBytes);
+        const sMsk = gpu.storage(`${label} mask`, srcBytes);
+        const gBuf = gpu.storage(`${label} grid`, gw.byteLength);
+        const cnt = gpu.storage(`${label} count`, 4);
+        held.push(sImg, sVar, sMsk, gBuf, cnt);
+        gpu.upload(sImg, mi.image.data);
+        gpu.upload(sVar, mi.variance.data);
+        gpu.upload(sMsk, mi.mask.data);
+        gpu.upload(gBuf, gw);
+        gpu.upload(cnt, new Uint32Array(1));
+        const r = plan.region;
+        const u = new Int32Array([
+          mi.width,
+          mi.height,
+          g.x0,
+          g.y0,
+          g.step,
+          g.nx,
+          g.ny,
+          r.minX,
+          r.minY,
+          r.width,
+          r.height,
+          target.bbox.minX,
+          target.bbox.minY,
+          target.bbox.width,
+          p.n,
+          p.kernelCode,
+          p.noDataBits,
+          0,
+          0,
+          0,
+        ]);
+        const ub = gpu.uniform(`${label} params`, new Uint32Array(u.buffer));
+        held.push(ub);
+        const enc = gpu.device.createCommandEncoder({ label });
+        gpu.dispatch(
+          enc,
+          label,
+          pipe,
+          gpu.bindGroup(pipe, label, [ub, sImg, sVar, sMsk, gBuf, oImg, oVar, oMsk, cnt]),
+          Math.ceil(r.area / 64),
+        );
+        gpu.device.queue.submit([enc.finish()]);
+        const c = new Uint32Array(1);
+        await gpu.download(cnt, c);
+        const pixels = c[0] as number;
+        reports.push({
+          index: plan.index,
+          pixels,
+          reason: pixels > 0 ? '' : 'no target pixel has its kernel footprint inside the source',
+        });
+        for (const b of held.splice(3)) gpu.pool.release(b);
+      }
+      await Promise.all([
+        gpu.download(oImg, out.img),
+        gpu.download(oVar, out.vr),
+        gpu.download(oMsk, out.msk),
+      ]);
+    } finally {
+      for (const b of held) gpu.pool.release(b);
+    }
+  });
+  return { warp: warpImage(target, p, out), sources: reports };
+}
