@@ -3,6 +3,7 @@
 // src/ops/warp/cpu-kernel.ts (same formulas; here in float32).
 
 const PI: f32 = 3.14159265358979;
+const MASK_WEIGHT_MIN: f32 = 1e-5;
 
 struct Params {
   src_w: u32,
@@ -117,12 +118,12 @@ fn warp_px(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   if (ix - n + 1 < 0 || iy - n + 1 < 0 || ix + n > i32(P.src_w) - 1 || iy + n > i32(P.src_h) - 1) { return; }
   let sw = P.src_w;
   let b = u32(iy) * sw + u32(ix);
-  var m = src_msk[b];
-  if (fx > 0.0) { m = m | src_msk[b + 1u]; }
-  if (fy > 0.0) {
-    m = m | src_msk[b + sw];
-    if (fx > 0.0) { m = m | src_msk[b + sw + 1u]; }
-  }
+  // Mask: the bilinear footprint, taps of weight >= MASK_WEIGHT_MIN (as cpu-kernel.ts).
+  var m = 0u;
+  if ((1.0 - fx) * (1.0 - fy) >= MASK_WEIGHT_MIN) { m = m | src_msk[b]; }
+  if (fx * (1.0 - fy) >= MASK_WEIGHT_MIN) { m = m | src_msk[b + 1u]; }
+  if ((1.0 - fx) * fy >= MASK_WEIGHT_MIN) { m = m | src_msk[b + sw]; }
+  if (fx * fy >= MASK_WEIGHT_MIN) { m = m | src_msk[b + sw + 1u]; }
   if ((m & P.nodata) != 0u) { return; }
   var wx: array<f32, 10>;
   var wy: array<f32, 10>;

@@ -45,8 +45,9 @@ export function cpuBackend(threads = 2): CpuBackend {
 /** Backends to run a suite on: cpu, then webgpu when it exists (or CI=true, where it must). */
 export async function backendCases(): Promise<BackendCase[]> {
   const cases: BackendCase[] = [{ name: 'cpu', get: async () => cpuBackend() }];
-  const g = await webgpuOrNull();
-  if (g) cases.push({ name: 'webgpu', get: async () => g });
+  // `get` asks again each time: a file may dispose the backend between its blocks.
+  if (await webgpuOrNull())
+    cases.push({ name: 'webgpu', get: async () => (await webgpuOrNull()) as Backend });
   return cases;
 }
 

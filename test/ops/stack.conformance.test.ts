@@ -93,7 +93,7 @@ describe(`stack conformance (seed ${TEST_SEED})`, async () => {
             const r = await stack(backend, inputs, { statistic, weighting });
             expect(r.coadd.mask.planes.bit('CLIPPED')).toBe(9);
             expect(r.coadd.mask.planes.bit('REJECTED')).toBe(10);
-            if (weighting === 'perWarp') {
+            if (weighting === 'perWarp' && c.w * c.h >= 100) {
               expect(r.weights).not.toBeNull();
               // 1 / mean variance of good pixels: sigma_i^2 within the 10% jitter.
               r.weights!.forEach((w, i) => {

@@ -4,6 +4,12 @@
  * the GPU does the same formulas in float32, so the backends agree to ~1e-6.
  */
 
+/**
+ * Smallest bilinear weight for which a source pixel's mask bits reach the target pixel
+ * (so a sub-1e-5 px jitter of the mapping does not smear masks onto neighbours).
+ */
+export const MASK_WEIGHT_MIN = 1e-5;
+
 export interface WarpRowsArgs {
   readonly srcImg: Float32Array;
   readonly srcVar: Float32Array;
@@ -121,13 +127,13 @@ export function warpRows(a: WarpRowsArgs): number {
       const fx = px - flx;
       const fy = py - fly;
       if (ix - n + 1 < 0 || iy - n + 1 < 0 || ix + n > srcW - 1 || iy + n > srcH - 1) continue;
-      // Mask: the bilinear footprint.
-      let m = a.srcMsk[iy * srcW + ix] as number;
-      if (fx > 0) m |= a.srcMsk[iy * srcW + ix + 1] as number;
-      if (fy > 0) {
-        m |= a.srcMsk[(iy + 1) * srcW + ix] as number;
-        if (fx > 0) m |= a.srcMsk[(iy + 1) * srcW + ix + 1] as number;
-      }
+      // Mask: the bilinear footprint, taps of weight >= MASK_WEIGHT_MIN.
+      const b = iy * srcW + ix;
+      let m = 0;
+      if ((1 - fx) * (1 - fy) >= MASK_WEIGHT_MIN) m |= a.srcMsk[b] as number;
+      if (fx * (1 - fy) >= MASK_WEIGHT_MIN) m |= a.srcMsk[b + 1] as number;
+      if ((1 - fx) * fy >= MASK_WEIGHT_MIN) m |= a.srcMsk[b + srcW] as number;
+      if (fx * fy >= MASK_WEIGHT_MIN) m |= a.srcMsk[b + srcW + 1] as number;
       if ((m & noData) !== 0) continue;
       const sx = weights(fx, wx);
       const sy = weights(fy, wy);

@@ -12,8 +12,8 @@
  * bilinear: n = 1) with taps ix - n + 1 .. ix + n:
  *   image    = factor   * sum(w x)     / sum(w)
  *   variance = factor^2 * sum(w^2 var) / sum(w)^2
- *   mask     = OR of the source pixels with non-zero bilinear weight (the 2 x 2
- *              footprint at ix, ix + 1 and iy, iy + 1; 1 x 1 when fx = fy = 0)
+ *   mask     = OR of the source pixels of the bilinear footprint (ix, ix + 1 and
+ *              iy, iy + 1) whose bilinear weight is >= 1e-5 (MASK_WEIGHT_MIN)
  * with w = L(fx - i) L(fy - j) and L(d) = n sin(pi d) sin(pi d / n) / (pi d)^2, L(0) = 1
  * (bilinear: 1 - |d|). LSST's edge rule: a pixel whose kernel footprint is not wholly
  * inside the source gets no value from that source; nor does one with a non-finite sum
