@@ -126,8 +126,8 @@ export function interpolate(
 ): { xs: number; ys: number; area: number } {
   const rx = x - g.x0;
   const ry = y - g.y0;
-  const ci = Math.min(Math.floor(rx / g.step), g.nx - 2 < 0 ? 0 : g.nx - 2);
-  const cj = Math.min(Math.floor(ry / g.step), g.ny - 2 < 0 ? 0 : g.ny - 2);
+  const ci = Math.min(Math.floor(rx / g.step), Math.max(g.nx - 2, 0));
+  const cj = Math.min(Math.floor(ry / g.step), Math.max(g.ny - 2, 0));
   const u = g.nx > 1 ? (rx - ci * g.step) / g.step : 0;
   const v = g.ny > 1 ? (ry - cj * g.step) / g.step : 0;
   const k00 = cj * g.nx + ci;
