@@ -92,7 +92,7 @@ export const SimConfig = z
         /** Read noise, electrons rms. */
         readNoise: z.number().min(0).default(6),
         /** Saturation level, ADU (of the raw pixel, sky included). */
-        saturation: z.number().positive().default(45000),
+        saturation: z.number().positive().default(30000),
       })
       .prefault({}),
     /** Stars: point sources with fluxes whose S/N at the median seeing spans [snrMin, snrMax]. */
@@ -104,6 +104,11 @@ export const SimConfig = z
         snrMax: z.number().positive().default(1000),
         /** N(>S/N) ~ (S/N)^-slope (0 = log-uniform); shallower than real counts. */
         slope: z.number().min(0).default(0.5),
+        /**
+         * Extra stars at S/N = snrMax, this many per detector, placed in the central half
+         * of each CCD of the first visit (so every CCD has bright, often saturated, stars).
+         */
+        brightPerCcd: z.number().int().min(0).default(1),
       })
       .prefault({}),
     /** Galaxies: elliptical Sersic-like profiles. */

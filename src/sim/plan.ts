@@ -169,8 +169,6 @@ export function planSimulation(config: SimConfig): SimPlan {
     }
   }
 
-  const truth = makeTruth(c, fieldRadius, nJyPerElectron, skyVar);
-
   const visits: VisitPlan[] = [];
   const fpHalf = ((Math.min(nx * W, ny * H) / 2) * c.pixelScale) / 3600;
   for (let i = 0; i < c.visits.count; i++) {
@@ -225,33 +223,45 @@ export function planSimulation(config: SimConfig): SimPlan {
   }
 
   const k = c.distortion / 1e9;
-  const ccd = (visitIndex: number, detector: number): CcdPlan => {
-    const visit = visits[visitIndex];
-    const det = detectors[detector];
-    if (!visit || !det)
-      throw new RangeError(`no CCD (visit index ${visitIndex}, detector ${detector})`);
+  const ccdWcs = (visit: VisitPlan, det: DetectorPlan): Wcs => {
     const linear = Wcs.fromScaleRotation({
       crpix: det.crpix,
       crval: [visit.boresight.ra, visit.boresight.dec],
       scale: c.pixelScale,
       rotation: visit.rotation,
     });
-    const wcs =
-      k > 0
-        ? Wcs.tanSip({
-            crpix: det.crpix,
-            crval: linear.crval,
-            cd: linear.cd,
-            sip: {
-              a: { order: 3, coefficients: [[0], [0, 0, k], [0], [k]] },
-              b: { order: 3, coefficients: [[0, 0, 0, k], [0], [0, k]] },
-            },
-          })
-        : linear;
+    return k > 0
+      ? Wcs.tanSip({
+          crpix: det.crpix,
+          crval: linear.crval,
+          cd: linear.cd,
+          sip: {
+            a: { order: 3, coefficients: [[0], [0, 0, k], [0], [k]] },
+            b: { order: 3, coefficients: [[0, 0, 0, k], [0], [0, k]] },
+          },
+        })
+      : linear;
+  };
+  // Bright stars in the central half of each CCD of the first visit.
+  const bright: SpherePoint[] = [];
+  const brng = new Xoshiro128([c.seed, STREAM.catalog, 1]);
+  for (const det of detectors) {
+    const wcs = ccdWcs(visits[0]!, det);
+    for (let i = 0; i < c.stars.brightPerCcd; i++) {
+      bright.push(wcs.pixelToSky(W * brng.range(0.25, 0.75), H * brng.range(0.25, 0.75)));
+    }
+  }
+  const truth = makeTruth(c, fieldRadius, nJyPerElectron, skyVar, bright);
+
+  const ccd = (visitIndex: number, detector: number): CcdPlan => {
+    const visit = visits[visitIndex];
+    const det = detectors[detector];
+    if (!visit || !det)
+      throw new RangeError(`no CCD (visit index ${visitIndex}, detector ${detector})`);
     return {
       visit,
       detector: det,
-      wcs,
+      wcs: ccdWcs(visit, det),
       bbox: new Box2I(0, 0, W, H),
       cosmicRays: makeCosmicRays(c, visit, detector),
       badColumns: makeBadColumns(c, detector),
@@ -285,13 +295,14 @@ function makeTruth(
   fieldRadius: number,
   nJyPerElectron: number,
   skyVar: number,
+  bright: readonly SpherePoint[],
 ): TruthCatalog {
   const rng = new Xoshiro128([c.seed, STREAM.catalog]);
   const sideArcmin = 2 * fieldRadius * 60;
   const areaArcmin2 = sideArcmin * sideArcmin;
   const nStars = rng.poisson(c.stars.density * areaArcmin2);
   const nGals = rng.poisson(c.galaxies.density * areaArcmin2);
-  const n = nStars + nGals;
+  const n = nStars + nGals + bright.length;
   const t: TruthCatalog = {
     size: n,
     id: new Int32Array(n),
@@ -314,7 +325,16 @@ function makeTruth(
   const refSigma =
     (c.psf.fwhmMin + c.psf.fwhmMax) / 2 / c.pixelScale / (2 * Math.sqrt(2 * Math.LN2));
   for (let i = 0; i < n; i++) {
-    const star = i < nStars;
+    const star = i < nStars || i >= nStars + nGals;
+    if (i >= nStars + nGals) {
+      const p = bright[i - nStars - nGals]!;
+      t.id[i] = i + 1;
+      t.type[i] = SOURCE_TYPE.star;
+      t.ra[i] = p.ra;
+      t.dec[i] = p.dec;
+      t.flux[i] = fluxForSnr(c.stars.snrMax, refSigma, skyVar) * nJyPerElectron;
+      continue;
+    }
     const p = tangent.pixelToSky(rng.range(-half, half), rng.range(-half, half));
     t.id[i] = i + 1;
     t.type[i] = star ? SOURCE_TYPE.star : SOURCE_TYPE.galaxy;
