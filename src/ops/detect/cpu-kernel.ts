@@ -1,0 +1,249 @@
+/**
+ * Row-band kernels of `detect` for the CPU backend: a run-based two-pass labeller. Each
+ * band extracts the runs of its rows (threshold or grown set) and unites the runs of
+ * consecutive rows (8-connectivity) in a union-find over run indices whose roots are the
+ * lowest run index (= lowest pixel index); the host joins the bands at their seams.
+ * The threshold test is the float32 one of spec.ts and shaders/detect.wgsl.
+ */
+
+const fround = Math.fround;
+
+/** Runs of one band, raster order, with the band-local union-find root of each. */
+export interface BandRuns {
+  /** y, x0, x1 per run (x1 exclusive). */
+  readonly runs: Int32Array;
+  /** Band-local root run index of each run. */
+  readonly root: Int32Array;
+  /** Peak pixel indices (threshold mode) and the band-local run holding each. */
+  readonly peaks: Int32Array;
+  readonly peakRuns: Int32Array;
+}
+
+class RunBuilder {
+  runs = new Int32Array(3 * 1024);
+  parent = new Int32Array(1024);
+  n = 0;
+  private prevStart = 0;
+  private prevEnd = 0;
+
+  find(i: number): number {
+    const p = this.parent;
+    let x = i;
+    while ((p[x] as number) !== x) {
+      const g = p[p[x] as number] as number;
+      p[x] = g;
+      x = g;
+    }
+    return x;
+  }
+
+  private unite(a: number, b: number): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra < rb) this.parent[rb] = ra;
+    else if (rb < ra) this.parent[ra] = rb;
+  }
+
+  private push(y: number, x0: number, x1: number): void {
+    if (this.n === this.parent.length) {
+      const r = new Int32Array(this.runs.length * 2);
+      r.set(this.runs);
+      this.runs = r;
+      const p = new Int32Array(this.parent.length * 2);
+      p.set(this.parent);
+      this.parent = p;
+    }
+    const o = 3 * this.n;
+    this.runs[o] = y;
+    this.runs[o + 1] = x0;
+    this.runs[o + 2] = x1;
+    this.parent[this.n] = this.n;
+    this.n++;
+  }
+
+  /** Add row y from a 0/1 row mask; unites with the previous row when it was y - 1. */
+  addRow(y: number, row: Uint8Array, width: number, joinPrevious: boolean): void {
+    const start = this.n;
+    let x = 0;
+    while (x < width) {
+      if (row[x] === 0) {
+        x++;
+        continue;
+      }
+      const x0 = x;
+      while (x < width && row[x] !== 0) x++;
+      this.push(y, x0, x);
+    }
+    const end = this.n;
+    if (joinPrevious) {
+      let i = this.prevStart;
+      const runs = this.runs;
+      for (let j = start; j < end; j++) {
+        const c0 = runs[3 * j + 1] as number;
+        const c1 = runs[3 * j + 2] as number;
+        while (i < this.prevEnd && (runs[3 * i + 2] as number) < c0) i++;
+        for (let k = i; k < this.prevEnd && (runs[3 * k + 1] as number) <= c1; k++)
+          this.unite(j, k);
+      }
+    }
+    this.prevStart = start;
+    this.prevEnd = end;
+  }
+
+  roots(): Int32Array {
+    const out = new Int32Array(this.n);
+    for (let i = 0; i < this.n; i++) out[i] = this.find(i);
+    return out;
+  }
+}
+
+/** Arguments of `thresholdBand`. */
+export interface ThresholdBandArgs {
+  readonly img: Float32Array;
+  readonly vr: Float32Array;
+  readonly width: number;
+  readonly height: number;
+  readonly threshold: number;
+  readonly sign: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Runs of the above-threshold pixels of rows [start, end), their unions and peaks. */
+export function thresholdBand(a: ThresholdBandArgs): BandRuns {
+  const { img, vr, width: W, height: H, sign } = a;
+  const thr = fround(a.threshold);
+  const above = (p: number): boolean => {
+    const v = fround(sign * (img[p] as number));
+    const s = vr[p] as number;
+    // v - v === 0 rejects NaN and infinities; s > 0 and finite.
+    return v - v === 0 && s > 0 && s - s === 0 && v >= fround(thr * fround(Math.sqrt(s)));
+  };
+  const b = new RunBuilder();
+  const row = new Uint8Array(W);
+  const peaks: number[] = [];
+  const peakRuns: number[] = [];
+  for (let y = a.start; y < a.end; y++) {
+    const base = y * W;
+    for (let x = 0; x < W; x++) row[x] = above(base + x) ? 1 : 0;
+    const first = b.n;
+    b.addRow(y, row, W, y > a.start);
+    for (let r = first; r < b.n; r++) {
+      const x0 = b.runs[3 * r + 1] as number;
+      const x1 = b.runs[3 * r + 2] as number;
+      for (let x = x0; x < x1; x++) {
+        const p = base + x;
+        const vp = sign * (img[p] as number);
+        let peak = true;
+        for (let dy = -1; dy <= 1 && peak; dy++) {
+          const yy = y + dy;
+          if (yy < 0 || yy >= H) continue;
+          for (let dx = -1; dx <= 1; dx++) {
+            const xx = x + dx;
+            if ((dx === 0 && dy === 0) || xx < 0 || xx >= W) continue;
+            const q = yy * W + xx;
+            if (!above(q)) continue;
+            const vq = sign * (img[q] as number);
+            if (vq > vp || (vq === vp && q < p)) {
+              peak = false;
+              break;
+            }
+          }
+        }
+        if (peak) {
+          peaks.push(p);
+          peakRuns.push(r);
+        }
+      }
+    }
+  }
+  return {
+    runs: b.runs.slice(0, 3 * b.n),
+    root: b.roots(),
+    peaks: Int32Array.from(peaks),
+    peakRuns: Int32Array.from(peakRuns),
+  };
+}
+
+/** Arguments of `growBand`. */
+export interface GrowBandArgs {
+  /** 1 where a pixel of a kept component lies (whole image). */
+  readonly kept: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  /** Growth radius, pixels (>= 1). */
+  readonly radius: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Runs of the kept set dilated by a disc of `radius` for rows [start, end): per column
+ * the vertical distance g to the nearest kept pixel (capped at radius + 1), then a pixel
+ * is grown when some x' has (x - x')^2 + g(x')^2 <= radius^2.
+ */
+export function growBand(a: GrowBandArgs): BandRuns {
+  const { kept, width: W, height: H, radius: r, start, end } = a;
+  const rows = end - start;
+  const cap = r + 1;
+  const g = new Uint8Array(rows * W).fill(cap);
+  const last = new Int32Array(W).fill(-(1 << 30));
+  for (let y = Math.max(0, start - r); y < end; y++) {
+    const base = y * W;
+    const o = (y - start) * W;
+    for (let x = 0; x < W; x++) {
+      if (kept[base + x] !== 0) last[x] = y;
+      if (y >= start) {
+        const d = y - (last[x] as number);
+        if (d < cap) g[o + x] = d;
+      }
+    }
+  }
+  last.fill(1 << 30);
+  for (let y = Math.min(H - 1, end - 1 + r); y >= start; y--) {
+    const base = y * W;
+    const o = (y - start) * W;
+    for (let x = 0; x < W; x++) {
+      if (kept[base + x] !== 0) last[x] = y;
+      if (y < end) {
+        const d = (last[x] as number) - y;
+        if (d < (g[o + x] as number)) g[o + x] = d;
+      }
+    }
+  }
+  // Half-widths of the disc at vertical distance d.
+  const half = new Int32Array(cap + 1).fill(-1);
+  for (let d = 0; d <= r; d++) half[d] = Math.floor(Math.sqrt(r * r - d * d) + 1e-9);
+  const b = new RunBuilder();
+  const row = new Uint8Array(W);
+  for (let y = start; y < end; y++) {
+    const o = (y - start) * W;
+    row.fill(0);
+    // Left to right: the farthest reach of any x' <= x; then right to left.
+    let reach = -1;
+    let any = false;
+    for (let x = 0; x < W; x++) {
+      const h = half[g[o + x] as number] as number;
+      if (h >= 0 && x + h > reach) reach = x + h;
+      if (reach >= x) {
+        row[x] = 1;
+        any = true;
+      }
+    }
+    if (any) {
+      let lreach = W;
+      for (let x = W - 1; x >= 0; x--) {
+        const h = half[g[o + x] as number] as number;
+        if (h >= 0 && x - h < lreach) lreach = x - h;
+        if (lreach <= x) row[x] = 1;
+      }
+    }
+    b.addRow(y, row, W, y > start);
+  }
+  return {
+    runs: b.runs.slice(0, 3 * b.n),
+    root: b.roots(),
+    peaks: new Int32Array(0),
+    peakRuns: new Int32Array(0),
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * `detect` on the CPU backend: smoothing through `convolve`, then the run-based labeller
+ * of cpu-kernel.ts in row bands on the worker pool, bands joined at their seams on the
+ * host, then the shared assembly (footprints.ts).
+ */
+import type { CpuBackend } from '../../compute/cpu/cpu-backend.ts';
+import type { MaskedImage } from '../../image/masked-image.ts';
+import type { BandRuns } from './cpu-kernel.ts';
+import { assembleFootprints, type FootprintSet, type RasterRuns } from './footprints.ts';
+import { type DetectResult, detectResult, smoothForDetection } from './result.ts';
+import type { PreparedDetect } from './spec.ts';
+
+const KERNELS = new URL(
+  import.meta.url.endsWith('.ts') ? './cpu-kernel.ts' : './cpu-kernel.js',
+  import.meta.url,
+);
+
+/** Detect on the CPU. */
+export async function detectCpu(
+  cpu: CpuBackend,
+  mi: MaskedImage,
+  p: PreparedDetect,
+): Promise<DetectResult> {
+  const smoothed = await smoothForDetection(cpu, mi, p);
+  const sets: FootprintSet[] = [];
+  for (const sign of p.polarities) sets.push(await footprintsCpu(cpu, smoothed, p, sign));
+  return detectResult(mi, p, smoothed, sets);
+}
+
+/** Runs of all bands joined into one raster-ordered list with global union-find roots. */
+function joinBands(bands: readonly BandRuns[]): {
+  y: Int32Array;
+  x0: Int32Array;
+  x1: Int32Array;
+  root: Int32Array;
+  bandOffsets: number[];
+} {
+  let n = 0;
+  const bandOffsets: number[] = [];
+  for (const b of bands) {
+    bandOffsets.push(n);
+    n += b.root.length;
+  }
+  const y = new Int32Array(n);
+  const x0 = new Int32Array(n);
+  const x1 = new Int32Array(n);
+  const parent = new Int32Array(n);
+  bands.forEach((b, bi) => {
+    const off = bandOffsets[bi] as number;
+    const m = b.root.length;
+    for (let i = 0; i < m; i++) {
+      y[off + i] = b.runs[3 * i] as number;
+      x0[off + i] = b.runs[3 * i + 1] as number;
+      x1[off + i] = b.runs[3 * i + 2] as number;
+      parent[off + i] = (b.root[i] as number) + off;
+    }
+  });
+  const find = (i: number): number => {
+    let x = i;
+    while ((parent[x] as number) !== x) {
+      const g = parent[parent[x] as number] as number;
+      parent[x] = g;
+      x = g;
+    }
+    return x;
+  };
+  // Seams: the first row of band b against the last row of the runs before it.
+  for (let bi = 1; bi < bands.length; bi++) {
+    const off = bandOffsets[bi] as number;
+    const end = off + (bands[bi] as BandRuns).root.length;
+    if (off === end || off === 0) continue;
+    const yc = y[off] as number;
+    if ((y[off - 1] as number) !== yc - 1) continue;
+    let ps = off - 1;
+    while (ps > 0 && (y[ps - 1] as number) === yc - 1) ps--;
+    let i = ps;
+    for (let j = off; j < end && (y[j] as number) === yc; j++) {
+      while (i < off && (x1[i] as number) < (x0[j] as number)) i++;
+      for (let k = i; k < off && (x0[k] as number) <= (x1[j] as number); k++) {
+        const a = find(j);
+        const b = find(k);
+        if (a < b) parent[b] = a;
+        else if (b < a) parent[a] = b;
+      }
+    }
+  }
+  const root = new Int32Array(n);
+  for (let i = 0; i < n; i++) root[i] = find(i);
+  return { y, x0, x1, root, bandOffsets };
+}
+
+/** Footprints of one polarity from a smoothed image, on the worker pool. */
+export async function footprintsCpu(
+  cpu: CpuBackend,
+  smoothed: MaskedImage,
+  p: PreparedDetect,
+  sign: 1 | -1,
+): Promise<FootprintSet> {
+  const { width: W, height: H } = p;
+  const img = smoothed.image.data;
+  const vr = smoothed.variance.data;
+  const opts = { pixelsPerRow: W, minRowsPerTask: 32 };
+  const bands = await cpu.mapRows<object, BandRuns>(
+    KERNELS,
+    'thresholdBand',
+    { img, vr, width: W, height: H, threshold: p.threshold, sign },
+    H,
+    opts,
+  );
+  const t = joinBands(bands);
+  const nr = t.root.length;
+  const size = new Float64Array(nr);
+  for (let i = 0; i < nr; i++) {
+    const r = t.root[i] as number;
+    size[r] = (size[r] as number) + (t.x1[i] as number) - (t.x0[i] as number);
+  }
+  const keptRun = (i: number) => (size[t.root[i] as number] as number) >= p.minPixels;
+  // Peaks of kept components, in raster order, capped at maxPeaks.
+  const peakList: number[] = [];
+  let dropped = 0;
+  bands.forEach((b, bi) => {
+    const off = t.bandOffsets[bi] as number;
+    for (let k = 0; k < b.peaks.length; k++) {
+      if (!keptRun((b.peakRuns[k] as number) + off)) continue;
+      if (peakList.length < p.maxPeaks) peakList.push(b.peaks[k] as number);
+      else dropped++;
+    }
+  });
+  let runs: RasterRuns;
+  if (p.growRadius === 0) {
+    const idx: number[] = [];
+    for (let i = 0; i < nr; i++) if (keptRun(i)) idx.push(i);
+    runs = {
+      count: idx.length,
+      y: Int32Array.from(idx, (i) => t.y[i] as number),
+      x0: Int32Array.from(idx, (i) => t.x0[i] as number),
+      x1: Int32Array.from(idx, (i) => t.x1[i] as number),
+      key: Int32Array.from(idx, (i) => t.root[i] as number),
+    };
+  } else {
+    const kept = new Uint8Array(new SharedArrayBuffer(W * H));
+    for (let i = 0; i < nr; i++) {
+      if (!keptRun(i)) continue;
+      const row = (t.y[i] as number) * W;
+      kept.fill(1, row + (t.x0[i] as number), row + (t.x1[i] as number));
+    }
+    const grown = await cpu.mapRows<object, BandRuns>(
+      KERNELS,
+      'growBand',
+      { kept, width: W, height: H, radius: p.growRadius },
+      H,
+      opts,
+    );
+    const g = joinBands(grown);
+    runs = { count: g.root.length, y: g.y, x0: g.x0, x1: g.x1, key: g.root };
+  }
+  return assembleFootprints({
+    polarity: sign > 0 ? 'positive' : 'negative',
+    width: W,
+    height: H,
+    xy0: smoothed.xy0,
+    runs,
+    peaks: Int32Array.from(peakList),
+    peaksDropped: dropped,
+    smoothed: img,
+    smoothedVariance: vr,
+    maxPeaksPerFootprint: p.maxPeaksPerFootprint,
+  });
+}

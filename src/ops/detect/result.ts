@@ -1,0 +1,77 @@
+/** The output of `detect` and the steps both backends share (smoothing, the mask). */
+import type { Backend } from '../../compute/select.ts';
+import type { Mask } from '../../image/mask.ts';
+import type { MaskedImage } from '../../image/masked-image.ts';
+import { convolve } from '../convolve/index.ts';
+import { type FootprintSet, setFootprintBits } from './footprints.ts';
+import type { PreparedDetect } from './spec.ts';
+
+/** Output of `detect`. */
+export interface DetectResult {
+  /** Positive footprints (null when only negative polarity was asked for). */
+  readonly positive: FootprintSet | null;
+  /** Negative footprints (null unless polarity is 'negative' or 'both'). */
+  readonly negative: FootprintSet | null;
+  /** A copy of the input mask with EDGE, DETECTED and DETECTED_NEGATIVE set. */
+  readonly mask: Mask;
+  /** The PSF-smoothed image and variance that were thresholded. */
+  readonly smoothed: MaskedImage;
+  /** Threshold in smoothed-noise units, kernel side and growth radius (pixels). */
+  readonly threshold: number;
+  readonly kernelSize: number;
+  readonly growRadius: number;
+}
+
+/** Smooth with the PSF Gaussian (LSST: normalized, the unsmoothable border NaN). */
+export function smoothForDetection(
+  backend: Backend,
+  mi: MaskedImage,
+  p: PreparedDetect,
+): Promise<MaskedImage> {
+  return convolve(backend, mi, {
+    kernel: { kind: 'gaussian', sigma: p.psfSigma, size: p.kernelSize },
+    edge: 'nan',
+  });
+}
+
+/** The result: mask copy with the border EDGE and footprint bits. */
+export function detectResult(
+  mi: MaskedImage,
+  p: PreparedDetect,
+  smoothed: MaskedImage,
+  sets: readonly FootprintSet[],
+): DetectResult {
+  const mask = mi.mask.clone();
+  const m = mask.data;
+  const { width: W, height: H } = p;
+  const r = (p.kernelSize - 1) / 2;
+  for (let y = 0; y < H; y++) {
+    const row = y * W;
+    if (y < r || y >= H - r) {
+      for (let x = 0; x < W; x++) m[row + x] = (m[row + x] as number) | p.edgeBits;
+    } else {
+      for (let x = 0; x < Math.min(r, W); x++) m[row + x] = (m[row + x] as number) | p.edgeBits;
+      for (let x = Math.max(0, W - r); x < W; x++) m[row + x] = (m[row + x] as number) | p.edgeBits;
+    }
+  }
+  let positive: FootprintSet | null = null;
+  let negative: FootprintSet | null = null;
+  for (const s of sets) {
+    if (s.polarity === 'positive') {
+      positive = s;
+      setFootprintBits(s, m, p.detectedBits);
+    } else {
+      negative = s;
+      setFootprintBits(s, m, p.detectedNegativeBits);
+    }
+  }
+  return {
+    positive,
+    negative,
+    mask,
+    smoothed,
+    threshold: p.threshold,
+    kernelSize: p.kernelSize,
+    growRadius: p.growRadius,
+  };
+}
