@@ -1,7 +1,7 @@
 /** The output of `detect` and the steps both backends share (smoothing, the mask). */
 import type { Backend } from '../../compute/select.ts';
 import type { Mask } from '../../image/mask.ts';
-import type { MaskedImage } from '../../image/masked-image.ts';
+import { MaskedImage } from '../../image/masked-image.ts';
 import { convolve } from '../convolve/index.ts';
 import { type FootprintSet, setFootprintBits } from './footprints.ts';
 import type { PreparedDetect } from './spec.ts';
@@ -22,16 +22,39 @@ export interface DetectResult {
   readonly growRadius: number;
 }
 
-/** Smooth with the PSF Gaussian (LSST: normalized, the unsmoothable border NaN). */
-export function smoothForDetection(
+/**
+ * Smooth with the PSF Gaussian (LSST: normalized, the unsmoothable border NaN). Pixels
+ * whose image or variance is not finite enter the smoothing as 0 (background-subtracted
+ * sky, no variance) so that one NaN does not blank a kernel-sized hole, and come out
+ * NaN themselves so that they are never detected.
+ */
+export async function smoothForDetection(
   backend: Backend,
   mi: MaskedImage,
   p: PreparedDetect,
 ): Promise<MaskedImage> {
-  return convolve(backend, mi, {
+  const img = mi.image.data;
+  const vr = mi.variance.data;
+  const bad: number[] = [];
+  for (let i = 0; i < img.length; i++) {
+    const a = img[i] as number;
+    const v = vr[i] as number;
+    if (a - a !== 0 || v - v !== 0) bad.push(i);
+  }
+  let input = mi;
+  if (bad.length > 0) {
+    input = new MaskedImage(mi.image.clone(), mi.mask, mi.variance.clone());
+    for (const i of bad) {
+      input.image.data[i] = 0;
+      input.variance.data[i] = 0;
+    }
+  }
+  const out = await convolve(backend, input, {
     kernel: { kind: 'gaussian', sigma: p.psfSigma, size: p.kernelSize },
     edge: 'nan',
   });
+  for (const i of bad) out.image.data[i] = Number.NaN;
+  return out;
 }
 
 /** The result: mask copy with the border EDGE and footprint bits. */

@@ -7,6 +7,8 @@
  *    separable, size `kernelSize`, default 2 * floor(7 sigma + 0.5) + 1 as LSST's
  *    nSigmaForKernel 7); image' = K * image, variance' = K^2 * variance. The border
  *    the kernel cannot reach (half a kernel wide) gets EDGE and is never detected.
+ *    Pixels with a non-finite image or variance enter the smoothing as 0 (so one NaN
+ *    does not blank a kernel-sized hole) and are never detected themselves.
  * 2. Threshold (float32 on both backends): a pixel is above when
  *    s * image'(p) >= thresholdValue * sqrt(variance'(p)), with s = +1 (positive) or -1
  *    (negative polarity), image' finite and variance' finite and > 0. Pixels with zero,

@@ -1,24 +1,53 @@
-/** `measure` (work in progress). */
+/**
+ * `measure`: centroids, adaptive moments, PSF and aperture fluxes, flags and sky
+ * positions of every detected peak, on either backend. Semantics: ./spec.ts.
+ */
 import type { Backend } from '../../compute/select.ts';
+import type { Wcs } from '../../geom/wcs.ts';
 import type { MaskedImage } from '../../image/masked-image.ts';
 import type { FootprintSet } from '../detect/footprints.ts';
+import { type Op, runOp } from '../op.ts';
+import { measureCpu } from './cpu.ts';
+import { measureGpu } from './gpu.ts';
+import type { MeasureResult } from './result.ts';
+import {
+  type MeasureInput,
+  type MeasureParams,
+  type PreparedMeasure,
+  prepareMeasure,
+} from './spec.ts';
 
-/** Parameters of `measure`. */
-export interface MeasureParams {
-  readonly psf: { readonly kind: 'gaussian'; readonly sigma: number };
-}
+export const measureOp: Op<MeasureInput, MeasureParams, PreparedMeasure, MeasureResult> = {
+  name: 'measure',
+  prepare: prepareMeasure,
+  cpu: measureCpu,
+  gpu: measureGpu,
+};
 
-/** Output of `measure`. */
-export interface MeasureResult {
-  readonly count: number;
-}
-
-/** Measure every peak of `footprints` on `mi`. */
-export async function measure(
-  _backend: Backend,
-  _mi: MaskedImage,
+/**
+ * Measure every peak of `footprints` (from `detect` on this same image) on `mi`, the
+ * background-subtracted image; `wcs` (0-based parent pixels) adds (ra, dec).
+ */
+export function measure(
+  backend: Backend,
+  mi: MaskedImage,
   footprints: FootprintSet,
-  _params: MeasureParams,
+  params: MeasureParams,
+  wcs: Wcs | null = null,
 ): Promise<MeasureResult> {
-  return { count: footprints.peakX.length };
+  return runOp(measureOp, backend, { image: mi, footprints, wcs }, params);
 }
+
+export { sourceCatalog } from './catalog.ts';
+export { type MeasureResult, measureResult } from './result.ts';
+export {
+  FLAG,
+  MAX_APERTURE_RADIUS,
+  MAX_APERTURES,
+  type MeasureInput,
+  type MeasureParams,
+  MeasureParamsSchema,
+  type PreparedMeasure,
+  prepareMeasure,
+  V,
+} from './spec.ts';
