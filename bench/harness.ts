@@ -119,7 +119,17 @@ export function defaultResultsPath(root: string, op: string, tag: string): strin
 
 /** A compact table of records for the terminal. */
 export function renderTable(records: readonly BenchRecord[]): string {
-  const head = ['op', 'backend', 'size', 'params', 'median ms', 'Mpix/s', 'gpu ms', 'GB/s'];
+  const head = [
+    'op',
+    'backend',
+    'size',
+    'params',
+    'median ms',
+    'Mpix/s',
+    'Minput/s',
+    'gpu ms',
+    'GB/s',
+  ];
   const rows = records.map((r) => [
     r.op,
     r.backend === 'webgpu' ? `webgpu(${r.adapter?.isSoftware ? 'sw' : 'hw'})` : `cpu(${r.threads})`,
@@ -129,6 +139,7 @@ export function renderTable(records: readonly BenchRecord[]): string {
       .join(' '),
     r.median_ms.toFixed(1),
     r.mpix_per_s.toFixed(1),
+    'minput_per_s' in r ? (r as { minput_per_s: number }).minput_per_s.toFixed(1) : '-',
     r.gpu_median_ms === null ? '-' : r.gpu_median_ms.toFixed(2),
     r.gpu_gb_per_s === null ? '-' : r.gpu_gb_per_s.toFixed(1),
   ]);

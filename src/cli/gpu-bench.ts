@@ -11,6 +11,8 @@ import {
   renderTable,
   saveRecords,
 } from '../../bench/harness.ts';
+import { benchStack, type Statistic } from '../../bench/stack.ts';
+import { benchWarp, type WarpKernel } from '../../bench/warp.ts';
 import { CpuBackend } from '../compute/cpu/cpu-backend.ts';
 import type { Backend } from '../compute/select.ts';
 import { WebGpuBackend } from '../compute/webgpu/webgpu-backend.ts';
@@ -141,7 +143,85 @@ export async function gpuBench(argv: string[]): Promise<void> {
           code = EXIT.ok;
         },
       )
-      .demandCommand(1, 'name a benchmark: convolve')
+      .command(
+        'warp',
+        'one CCD onto a rotated patch grid (Lanczos3 by default)',
+        (y) =>
+          y
+            .option('sizes', {
+              type: 'string',
+              default: '1024,4096',
+              describe: 'CCD and patch size in pixels',
+            })
+            .option('kernels', {
+              type: 'string',
+              default: 'lanczos3',
+              describe: 'lanczos3, lanczos4, lanczos5, bilinear',
+            })
+            .option('quick', {
+              type: 'boolean',
+              default: false,
+              describe: 'a small smoke run: 512 px, 3 repeats',
+            }),
+        async (args) => {
+          const kernels = listOf(
+            args.kernels,
+            ['lanczos3', 'lanczos4', 'lanczos5', 'bilinear'],
+            'kernels',
+          ) as WarpKernel[];
+          const records = await runOnBackends(args.backend, args.threads, (b, ref) =>
+            benchWarp(b, ref, {
+              sizes: args.quick ? [512] : numberList(args.sizes, 'sizes'),
+              kernels,
+              repeats: args.quick ? 3 : args.repeats,
+              warmup: args.warmup,
+              budgetMs: args.budget,
+              onRecord: progress(args.json),
+            }),
+          );
+          finish(records, 'warp', args);
+          code = EXIT.ok;
+        },
+      )
+      .command(
+        'stack',
+        'N warps into a coadd (MEAN, MEANCLIP, MEDIAN)',
+        (y) =>
+          y
+            .option('sizes', { type: 'string', default: '2048', describe: 'warp size in pixels' })
+            .option('n', { type: 'string', default: '10', describe: 'numbers of inputs' })
+            .option('statistics', {
+              type: 'string',
+              default: 'MEAN,MEANCLIP,MEDIAN',
+              describe: 'MEAN, MEANCLIP and/or MEDIAN',
+            })
+            .option('quick', {
+              type: 'boolean',
+              default: false,
+              describe: 'a small smoke run: 256 px, N = 5, 3 repeats',
+            }),
+        async (args) => {
+          const statistics = listOf(
+            args.statistics,
+            ['MEAN', 'MEANCLIP', 'MEDIAN'],
+            'statistics',
+          ) as Statistic[];
+          const records = await runOnBackends(args.backend, args.threads, (b, ref) =>
+            benchStack(b, ref, {
+              sizes: args.quick ? [256] : numberList(args.sizes, 'sizes'),
+              ns: args.quick ? [5] : numberList(args.n, 'n'),
+              statistics,
+              repeats: args.quick ? 3 : args.repeats,
+              warmup: args.warmup,
+              budgetMs: args.budget,
+              onRecord: progress(args.json),
+            }),
+          );
+          finish(records, 'stack', args);
+          code = EXIT.ok;
+        },
+      )
+      .demandCommand(1, 'name a benchmark: convolve, warp or stack')
       .strict()
       .version(packageVersion())
       .epilog(
@@ -155,6 +235,31 @@ export async function gpuBench(argv: string[]): Promise<void> {
       .parseAsync();
     return code;
   });
+}
+
+function listOf(v: unknown, allowed: readonly string[], name: string): string[] {
+  const items = String(v)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = items.filter((i) => !allowed.includes(i));
+  if (items.length === 0 || bad.length > 0) {
+    throw new CliError(
+      'BAD_OPTION',
+      `--${name} takes ${allowed.join(', ')}; got '${v}'`,
+      EXIT.usage,
+    );
+  }
+  return items;
+}
+
+function progress(json: boolean): (r: BenchRecord) => void {
+  return (r) => {
+    if (!json)
+      process.stderr.write(
+        `  ${r.backend} ${r.width}x${r.height} ${JSON.stringify(r.params)}: ${r.median_ms.toFixed(1)} ms\n`,
+      );
+  };
 }
 
 async function runOnBackends(

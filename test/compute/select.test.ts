@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/compute/cpu/cpu-backend.ts';
 import { BackendDisposedError, ComputeError, WorkerError } from '../../src/compute/errors.ts';
@@ -55,5 +57,18 @@ describe('CPU worker pool', () => {
     await expect(cpu.parallelRows(failing, 'markRows', { out }, 10)).rejects.toBeInstanceOf(
       BackendDisposedError,
     );
+  });
+});
+
+describe('process lifetime', () => {
+  it('idle workers of an undisposed CPU backend do not keep the process alive', () => {
+    const script = fileURLToPath(new URL('./fixtures/undisposed.ts', import.meta.url));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('marked 2000');
   });
 });

@@ -84,6 +84,8 @@ export class WorkerPool {
           error?: { message: string; stack?: string };
         }) => {
           slot.busy = false;
+          // Idle workers must not keep the process alive; busy ones must (pump refs them).
+          worker.unref();
           const p = this.pending.get(m.id);
           this.pending.delete(m.id);
           if (p) {
