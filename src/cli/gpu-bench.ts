@@ -5,18 +5,20 @@
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { benchConvolve, type ConvolveBenchOptions, type KernelKind } from '../../bench/convolve.ts';
+import { benchDetect } from '../../bench/detect.ts';
 import {
   type BenchRecord,
   defaultResultsPath,
   renderTable,
   saveRecords,
 } from '../../bench/harness.ts';
+import { benchMeasure } from '../../bench/measure.ts';
 import { benchStack, type Statistic } from '../../bench/stack.ts';
 import { benchWarp, type WarpKernel } from '../../bench/warp.ts';
 import { CpuBackend } from '../compute/cpu/cpu-backend.ts';
 import type { Backend } from '../compute/select.ts';
 import { WebGpuBackend } from '../compute/webgpu/webgpu-backend.ts';
-import { CliError, EXIT, runCli } from './main.ts';
+import { CliError, EXIT, runCli, usageFailure } from './main.ts';
 import { packageVersion } from './version.ts';
 
 const ROOT = fileURLToPath(
@@ -221,17 +223,71 @@ export async function gpuBench(argv: string[]): Promise<void> {
           code = EXIT.ok;
         },
       )
-      .demandCommand(1, 'name a benchmark: convolve, warp or stack')
+      .command(
+        'detect',
+        'background + detection + measurement on a simulated coadd (stage times in params)',
+        (y) =>
+          y
+            .option('sizes', {
+              type: 'string',
+              default: '1024,4096',
+              describe: 'coadd sizes in pixels',
+            })
+            .option('quick', {
+              type: 'boolean',
+              default: false,
+              describe: 'a small smoke run: 512 px, 3 repeats',
+            }),
+        async (args) => {
+          const records = await runOnBackends(args.backend, args.threads, (b, ref) =>
+            benchDetect(b, ref, {
+              sizes: args.quick ? [512] : numberList(args.sizes, 'sizes'),
+              repeats: args.quick ? 3 : args.repeats,
+              warmup: args.warmup,
+              budgetMs: args.budget,
+              onRecord: progress(args.json),
+            }),
+          );
+          finish(records, 'detect', args);
+          code = EXIT.ok;
+        },
+      )
+      .command(
+        'measure',
+        'measurement of detected sources on a simulated coadd',
+        (y) =>
+          y
+            .option('sizes', {
+              type: 'string',
+              default: '1024,4096',
+              describe: 'coadd sizes in pixels',
+            })
+            .option('quick', {
+              type: 'boolean',
+              default: false,
+              describe: 'a small smoke run: 512 px, 3 repeats',
+            }),
+        async (args) => {
+          const records = await runOnBackends(args.backend, args.threads, (b, ref) =>
+            benchMeasure(b, ref, {
+              sizes: args.quick ? [512] : numberList(args.sizes, 'sizes'),
+              repeats: args.quick ? 3 : args.repeats,
+              warmup: args.warmup,
+              budgetMs: args.budget,
+              onRecord: progress(args.json),
+            }),
+          );
+          finish(records, 'measure', args);
+          code = EXIT.ok;
+        },
+      )
+      .demandCommand(1, 'name a benchmark: convolve, warp, stack, detect or measure')
       .strict()
       .version(packageVersion())
       .epilog(
         'Records: op, backend, adapter, width, height, params, median_ms, mpix_per_s, gpu_median_ms, git_rev, ...',
       )
-      .fail((msg, err) => {
-        if (err) throw err;
-        process.stderr.write(`gpu-bench: ${msg}\nRun gpu-bench --help for the options.\n`);
-        code = EXIT.usage;
-      })
+      .fail(usageFailure('gpu-bench'))
       .parseAsync();
     return code;
   });

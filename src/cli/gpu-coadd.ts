@@ -4,7 +4,7 @@
  */
 import yargs from 'yargs';
 import { collectInfo, renderInfo } from './info.ts';
-import { EXIT, runCli } from './main.ts';
+import { EXIT, runCli, usageFailure } from './main.ts';
 import { packageVersion } from './version.ts';
 
 /** Run `gpu-coadd` with `argv` (without node and script). */
@@ -38,11 +38,7 @@ export async function gpuCoadd(argv: string[]): Promise<void> {
         'Exit codes: 0 ok, 1 failed, 2 usage, 3 no usable backend, 4 GPU device lost or out of memory, 70 internal error.\n' +
           'Environment: GPU_DRP_BACKEND=auto|webgpu|cpu chooses the compute backend.',
       )
-      .fail((msg, err) => {
-        if (err) throw err;
-        process.stderr.write(`gpu-coadd: ${msg}\nRun gpu-coadd --help for the commands.\n`);
-        code = EXIT.usage;
-      })
+      .fail(usageFailure('gpu-coadd'))
       .parseAsync();
     return code;
   });

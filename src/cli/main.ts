@@ -34,7 +34,23 @@ export function exitCodeOf(e: unknown): number {
     return EXIT.failed;
   }
   if (e instanceof OpError) return EXIT.failed;
+  // Every subsystem's typed errors (FitsError, WcsError, ExposureError, SimError, ...)
+  // and Node's system errors carry a string `code`: the work failed, not gpu-drp.
+  if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') return EXIT.failed;
   return EXIT.internal;
+}
+
+/**
+ * A yargs `.fail()` handler: usage errors become a CliError (exit 2) that names the
+ * problem and points at --help; errors thrown by command handlers pass through.
+ */
+export function usageFailure(
+  prog: string,
+): (msg: string | undefined, err: Error | undefined) => never {
+  return (msg, err) => {
+    if (err) throw err;
+    throw new CliError('USAGE', `${msg ?? 'bad usage'} (run ${prog} --help)`, EXIT.usage);
+  };
 }
 
 /** Run a CLI body; print errors as `<prog>: error [CODE]: message` and set the exit code. */

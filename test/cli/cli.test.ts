@@ -1,6 +1,6 @@
 /** The command-line entry points, run as a user runs them (separate processes). */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,11 @@ import { webgpuOrNull } from '../helpers/backends.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 
-function run(bin: 'gpu-coadd' | 'gpu-bench', args: string[], env: Record<string, string> = {}) {
+function run(
+  bin: 'gpu-coadd' | 'gpu-bench' | 'gpu-sim',
+  args: string[],
+  env: Record<string, string> = {},
+) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', `src/cli/bin/${bin}.ts`, ...args], {
     cwd: root,
     encoding: 'utf8',
@@ -99,5 +103,28 @@ describe('gpu-bench convolve', () => {
     const r = run('gpu-bench', ['convolve', '--widths', '4', '--no-save']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--widths must be odd/);
+  });
+});
+
+describe('gpu-sim', () => {
+  it('writes the tiny preset deterministically and reports it', () => {
+    const out = join(tmp, 'sim');
+    const r = run('gpu-sim', ['--out', out, '--preset', 'tiny', '--seed', '3', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ preset: 'tiny', seed: 3, calexps: 8 });
+    expect(existsSync(join(out, j.files.truth))).toBe(true);
+    expect(existsSync(join(out, j.files.skymap))).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(out, j.files.manifest), 'utf8'));
+    expect(JSON.stringify(manifest)).toContain('calexp');
+  });
+
+  it('refuses an unknown preset with exit code 2 and a bad config file with 2', () => {
+    const r = run('gpu-sim', ['--out', join(tmp, 'x'), '--preset', 'huge']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/preset.*Choices: "tiny", "small", "medium", "lsst"/s);
+    const c = run('gpu-sim', ['--out', join(tmp, 'y'), '--config', join(tmp, 'missing.json')]);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/cannot read .*missing\.json as JSON/);
   });
 });
