@@ -4,9 +4,10 @@
  * shaders/stack.wgsl, so both backends keep, clip and sum the same inputs.
  */
 
+import { compileWat, WasmScratch } from '../../compute/cpu/wasm.ts';
+import { STACK_WAT } from './wat.ts';
+
 const fround = Math.fround;
-const HALF_PI = fround(Math.PI / 2);
-const IQR_TO_SIGMA = fround(0.741);
 
 /** The N input planes (row-major, `width` columns, whole images). */
 export interface StackInputs {
@@ -66,145 +67,104 @@ export interface StackRowsArgs extends StackInputs {
   readonly end: number;
 }
 
-/** Stack rows [start, end) of the patch; see spec.ts for the statistics. */
-export function stackRows(a: StackRowsArgs): void {
-  const n = a.imgs.length;
-  const nt = a.thresholds.length;
-  // Per-pixel scratch, allocated once per band.
-  const xs = new Float32Array(n);
-  const ws = new Float32Array(n);
-  const vs = new Float32Array(n);
-  const ms = new Int32Array(n);
-  const sorted = new Float32Array(n);
-  const keep = new Uint8Array(n);
-  const next = new Uint8Array(n);
-  const rejW = new Float32Array(nt);
-  const k = fround(a.numSigmaClip);
-  const { imgs, vrs, msks, weights, badBits, noDataBits } = a;
-  for (let p = a.start * a.width; p < a.end * a.width; p++) {
-    let ng = 0;
-    let rejected = false;
-    let covW = 0;
-    rejW.fill(0);
-    for (let i = 0; i < n; i++) {
-      const m = (msks[i] as Int32Array)[p] as number;
-      if ((m & noDataBits) !== 0) continue;
-      const x = (imgs[i] as Float32Array)[p] as number;
-      const v = (vrs[i] as Float32Array)[p] as number;
-      const w = a.perPixel ? (v > 0 && v - v === 0 ? fround(1 / v) : 0) : (weights[i] as number);
-      covW = fround(covW + w);
-      if ((m & badBits) !== 0 || x - x !== 0 || v - v !== 0 || !(w > 0) || w - w !== 0) {
-        rejected = true;
-        for (let t = 0; t < nt; t++)
-          if ((m & (a.thresholdBits[t] as number)) !== 0) rejW[t] = fround((rejW[t] as number) + w);
-        continue;
-      }
-      xs[ng] = x;
-      ws[ng] = w;
-      vs[ng] = v;
-      ms[ng] = m;
-      ng++;
-    }
-    let extra = rejected ? a.rejectedBits : 0;
-    for (let t = 0; t < nt; t++) {
-      if (covW > 0 && fround((rejW[t] as number) / covW) > (a.thresholds[t] as number))
-        extra |= a.thresholdBits[t] as number;
-    }
-    if (ng === 0) {
-      a.outImg[p] = Number.NaN;
-      a.outVar[p] = Number.POSITIVE_INFINITY;
-      a.outMsk[p] = noDataBits | extra;
-      a.coverage[p] = 0;
-      continue;
-    }
-    keep.fill(1, 0, ng);
-    let value = 0;
-    if (a.statCode !== 0) {
-      for (let i = 0; i < ng; i++) {
-        // Insertion sort of the good values.
-        const x = xs[i] as number;
-        let j = i - 1;
-        while (j >= 0 && (sorted[j] as number) > x) {
-          sorted[j + 1] = sorted[j] as number;
-          j--;
-        }
-        sorted[j + 1] = x;
-      }
-      const median =
-        ng % 2 === 1
-          ? (sorted[(ng - 1) >> 1] as number)
-          : fround(fround((sorted[ng / 2 - 1] as number) + (sorted[ng / 2] as number)) * 0.5);
-      if (a.statCode === 2) {
-        value = median;
-      } else {
-        // Pass 1: about the median, width from the interquartile range.
-        const iqr = fround(quantile(sorted, ng, 0.75) - quantile(sorted, ng, 0.25));
-        let center = median;
-        let hw = fround(k * fround(IQR_TO_SIGMA * iqr));
-        for (let pass = 0; pass < a.numIter; pass++) {
-          if (pass > 0) {
-            // Later passes: about the weighted mean of the kept set, width from its scatter.
-            let sw = 0;
-            let sx = 0;
-            let nk = 0;
-            for (let i = 0; i < ng; i++) {
-              if (keep[i] === 0) continue;
-              sw = fround(sw + (ws[i] as number));
-              sx = fround(sx + fround((ws[i] as number) * (xs[i] as number)));
-              nk++;
-            }
-            const mu = fround(sx / sw);
-            let ss = 0;
-            for (let i = 0; i < ng; i++) {
-              if (keep[i] === 0) continue;
-              const d = fround((xs[i] as number) - mu);
-              ss = fround(ss + fround(d * d));
-            }
-            center = mu;
-            hw = nk >= 2 ? fround(k * fround(Math.sqrt(fround(ss / (nk - 1))))) : 0;
-          }
-          if (!(hw > 0)) continue;
-          let nk = 0;
-          for (let i = 0; i < ng; i++) {
-            const keepIt = fround(Math.abs(fround((xs[i] as number) - center))) <= hw ? 1 : 0;
-            next[i] = keepIt;
-            nk += keepIt;
-          }
-          if (nk > 0) keep.set(next.subarray(0, ng));
-        }
-      }
-    }
-    let sw = 0;
-    let sx = 0;
-    let sv = 0;
-    let m = 0;
-    let nk = 0;
-    for (let i = 0; i < ng; i++) {
-      if (keep[i] === 0) continue;
-      const w = ws[i] as number;
-      sw = fround(sw + w);
-      sx = fround(sx + fround(w * (xs[i] as number)));
-      sv = fround(sv + fround(fround(w * w) * (vs[i] as number)));
-      m |= ms[i] as number;
-      nk++;
-    }
-    if (a.statCode !== 2) value = fround(sx / sw);
-    let variance = fround(sv / fround(sw * sw));
-    if (a.statCode === 2) variance = fround(variance * HALF_PI);
-    if (nk < ng) extra |= a.clippedBits;
-    a.outImg[p] = value;
-    a.outVar[p] = variance;
-    a.outMsk[p] = m | extra;
-    a.coverage[p] = nk;
-  }
+/** Bytes of input planes per chunk copied into the kernel's memory (fits in L2). */
+const CHUNK_BYTES = 1 << 18;
+
+type KernelFn = (...a: number[]) => void;
+
+let scratch: Promise<WasmScratch> | null = null;
+
+function wasmKernel(): Promise<WasmScratch> {
+  scratch ??= compileWat('stack', STACK_WAT).then((m) => new WasmScratch(m));
+  return scratch;
 }
 
-/** Quantile q of the first n sorted values, linear interpolation at (n - 1) q, in f32. */
-function quantile(s: Float32Array, n: number, q: number): number {
-  const pos = fround((n - 1) * q);
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, n - 1);
-  const fr = fround(pos - lo);
-  const a = s[lo] as number;
-  return fround(a + fround(fr * fround((s[hi] as number) - a)));
+/**
+ * Stack rows [start, end) of the patch; see spec.ts for the statistics. The pixels of
+ * the band are copied, a chunk at a time, into the memory of the WASM SIMD kernel
+ * (wat.ts), which writes the chunk's outputs there to be copied out.
+ */
+export async function stackRows(a: StackRowsArgs): Promise<void> {
+  const k = await wasmKernel();
+  // Hoisted: properties of a structured-cloned object are slow to read.
+  const { imgs, vrs, msks, width, statCode, perPixel, weights, thresholdBits, thresholds } = a;
+  const n = imgs.length;
+  const nt = thresholds.length;
+  const from = a.start * width;
+  const to = a.end * width;
+  const kernel = k.fn<KernelFn>(`stack_${statCode}_${perPixel ? 1 : 0}`);
+  // Chunk of pixels (a multiple of 4), its planes' stride in bytes.
+  const ch = Math.max(64, Math.min(16384, Math.floor(CHUNK_BYTES / (12 * n)) & ~3));
+  const stride = 4 * ch;
+  const pW = 0;
+  const pTb = pW + 4 * n;
+  const pTt = pTb + 4 * nt;
+  const pRej = 16 * Math.ceil((pTt + 4 * nt) / 16);
+  const pG = pRej + 16 * nt;
+  const pS = pG + 16 * n;
+  const pK = pS + 16 * n;
+  const pNx = pK + 16 * n;
+  const pWs = pNx + 16 * n;
+  const pImg = pWs + 16 * n;
+  const pVr = pImg + n * stride;
+  const pMsk = pVr + n * stride;
+  const pOImg = pMsk + n * stride;
+  const pOVar = pOImg + stride;
+  const pOMsk = pOVar + stride;
+  const pOCov = pOMsk + stride;
+  k.reserve(pOCov + stride);
+  const buf = k.memory.buffer;
+  new Float32Array(buf, pW, n).set(weights.subarray(0, n));
+  new Int32Array(buf, pTb, nt).set(thresholdBits);
+  new Float32Array(buf, pTt, nt).set(thresholds);
+  const mImg = new Float32Array(buf, pImg, n * ch);
+  const mVr = new Float32Array(buf, pVr, n * ch);
+  const mMsk = new Int32Array(buf, pMsk, n * ch);
+  const oImg = new Float32Array(buf, pOImg, ch);
+  const oVar = new Float32Array(buf, pOVar, ch);
+  const oMsk = new Int32Array(buf, pOMsk, ch);
+  const oCov = new Int32Array(buf, pOCov, ch);
+  const { outImg, outVar, outMsk, coverage } = a;
+  const kf = fround(a.numSigmaClip);
+  const { numIter, badBits, noDataBits, clippedBits, rejectedBits } = a;
+  for (let p0 = from; p0 < to; p0 += ch) {
+    const cnt = Math.min(ch, to - p0);
+    for (let i = 0; i < n; i++) {
+      mImg.set((imgs[i] as Float32Array).subarray(p0, p0 + cnt), i * ch);
+      mVr.set((vrs[i] as Float32Array).subarray(p0, p0 + cnt), i * ch);
+      mMsk.set((msks[i] as Int32Array).subarray(p0, p0 + cnt), i * ch);
+    }
+    kernel(
+      n,
+      nt,
+      (cnt + 3) >> 2,
+      stride,
+      numIter,
+      kf,
+      badBits,
+      noDataBits,
+      clippedBits,
+      rejectedBits,
+      pW,
+      pTb,
+      pTt,
+      pRej,
+      pG,
+      pS,
+      pK,
+      pNx,
+      pWs,
+      pImg,
+      pVr,
+      pMsk,
+      pOImg,
+      pOVar,
+      pOMsk,
+      pOCov,
+    );
+    outImg.set(oImg.subarray(0, cnt), p0);
+    outVar.set(oVar.subarray(0, cnt), p0);
+    outMsk.set(oMsk.subarray(0, cnt), p0);
+    coverage.set(oCov.subarray(0, cnt), p0);
+  }
 }
