@@ -120,99 +120,190 @@ function kernel(): Promise<WasmScratch> {
 }
 
 /** Output rows per chunk copied through the kernel's memory. */
-const CHUNK_ROWS = 32;
+const CHUNK_ROWS = 64;
 /** Padding (pixels) after each plane in kernel memory: SIMD lanes read up to 3 past the end. */
 const PAD = 8;
 
-/** Arguments of `convolveBand`. */
-export interface BandArgs {
-  /**
-   * 'h': horizontal pass of the separable form over image rows [start, end), raw sums;
-   * 'v': vertical pass, '2d': general kernel, both over output rows ry + [start, end),
-   * with non-finite sums flagged.
-   */
-  readonly mode: 'h' | 'v' | '2d';
+/** Non-zero taps as (byte offset, weight, weight^2); zero taps neither add nor OR mask bits. */
+function tapTable(f: Float32Array, f2: Float32Array, offsetOf: (t: number) => number) {
+  const offs: number[] = [];
+  const w: number[] = [];
+  const w2: number[] = [];
+  for (let t = 0; t < f.length; t++) {
+    if (f[t] === 0) continue;
+    offs.push(4 * offsetOf(t));
+    w.push(f[t] as number);
+    w2.push(f2[t] as number);
+  }
+  return { offs, w, w2, nt: offs.length };
+}
+
+/** A bump allocator over the kernel's memory (16-byte aligned regions). */
+class Layout {
+  private top = 0;
+  take(bytes: number): number {
+    const at = this.top;
+    this.top += 16 * Math.ceil(bytes / 16);
+    return at;
+  }
+  get bytes(): number {
+    return this.top;
+  }
+}
+
+/** Write a tap table at its three pointers. */
+function putTaps(
+  buf: ArrayBuffer,
+  p: { idx: number; w: number; w2: number },
+  t: ReturnType<typeof tapTable>,
+): void {
+  new Int32Array(buf, p.idx, t.nt).set(t.offs);
+  new Float32Array(buf, p.w, t.nt).set(t.w);
+  new Float32Array(buf, p.w2, t.nt).set(t.w2);
+}
+
+interface Common {
   readonly src: Planes;
   readonly dst: Planes;
   readonly width: number;
   readonly rx: number;
   readonly ry: number;
-  /** Flipped taps (1-D for 'h'/'v', kh x kw row-major for '2d') and their squares. */
-  readonly f: Float32Array;
-  readonly f2: Float32Array;
-  /** Table width for '2d'. */
-  readonly kw: number;
   readonly noData: number;
+  /** Interior output rows ry + [start, end). */
   readonly start: number;
   readonly end: number;
 }
 
-/** Convolve one band of rows; see BandArgs. */
-export async function convolveBand(a: BandArgs): Promise<void> {
+/**
+ * Separable kernel over interior output rows ry + [start, end), both passes fused: input
+ * rows stream through the kernel's memory once; the horizontal pass writes into a window
+ * of 2 ry + CHUNK_ROWS rows that the vertical pass reads in place, and the window slides
+ * by CHUNK_ROWS (its last 2 ry rows move to the front), so no row is filtered twice
+ * within a band and no full-size intermediate plane exists.
+ */
+export async function convolveSeparable(
+  a: Common & { fx: Float32Array; fx2: Float32Array; fy: Float32Array; fy2: Float32Array },
+): Promise<void> {
   const k = await kernel();
-  // Register accumulators suit the horizontal pass (taps are adjacent); the vertical and
-  // 2-D passes stream whole rows per tap (tap-outer), which keeps the loads sequential.
-  const conv = k.fn<ConvFn>(a.mode === 'h' ? 'conv' : 'conv_rows');
-  const { width: W, rx, ry, mode } = a;
+  const convH = k.fn<ConvFn>('conv');
+  const convV = k.fn<ConvFn>('conv_rows');
+  const { width: W, rx, ry, src, dst, noData } = a;
   const n = W - 2 * rx;
-  // Non-zero taps as byte offsets from the output pixel's first tap.
-  const offs: number[] = [];
-  const w: number[] = [];
-  const w2: number[] = [];
-  const kw = mode === '2d' ? a.kw : a.f.length;
-  for (let t = 0; t < a.f.length; t++) {
-    if (a.f[t] === 0) continue;
-    const j = mode === 'h' ? 0 : mode === 'v' ? t : Math.floor(t / kw);
-    const i = mode === 'h' ? t : mode === 'v' ? rx : t % kw;
-    offs.push(4 * (j * W + i));
-    w.push(a.f[t] as number);
-    w2.push(a.f2[t] as number);
-  }
-  const nt = offs.length;
-  const halo = mode === 'h' ? 0 : 2 * ry;
-  const chunkIn = (CHUNK_ROWS + halo) * W + PAD;
-  const chunkOut = CHUNK_ROWS * W + PAD;
-  const tapsBytes = 16 * Math.ceil((3 * nt * 4) / 16);
-  const pTidx = 0;
-  const pTw = nt * 4;
-  const pTw2 = 2 * nt * 4;
-  const pImg = tapsBytes;
-  const pVr = pImg + 4 * chunkIn;
-  const pMsk = pVr + 4 * chunkIn;
-  const pOimg = pMsk + 4 * chunkIn;
-  const pOvr = pOimg + 4 * chunkOut;
-  const pOmsk = pOvr + 4 * chunkOut;
-  k.reserve(pOmsk + 4 * chunkOut);
+  const hT = tapTable(a.fx, a.fx2, (t) => t);
+  const vT = tapTable(a.fy, a.fy2, (t) => t * W);
+  const win = CHUNK_ROWS + 2 * ry;
+  const L = new Layout();
+  const ph = { idx: L.take(4 * hT.nt), w: L.take(4 * hT.nt), w2: L.take(4 * hT.nt) };
+  const pv = { idx: L.take(4 * vT.nt), w: L.take(4 * vT.nt), w2: L.take(4 * vT.nt) };
+  const inLen = win * W + PAD;
+  const winLen = win * W + PAD;
+  const outLen = CHUNK_ROWS * W + PAD;
+  const pIn = [L.take(4 * inLen), L.take(4 * inLen), L.take(4 * inLen)] as const;
+  const pWin = [L.take(4 * winLen), L.take(4 * winLen), L.take(4 * winLen)] as const;
+  const pOut = [L.take(4 * outLen), L.take(4 * outLen), L.take(4 * outLen)] as const;
+  k.reserve(L.bytes);
   const buf = k.memory.buffer;
-  new Int32Array(buf, pTidx, nt).set(offs);
-  new Float32Array(buf, pTw, nt).set(w);
-  new Float32Array(buf, pTw2, nt).set(w2);
-  const mImg = new Float32Array(buf, pImg, chunkIn);
-  const mVr = new Float32Array(buf, pVr, chunkIn);
-  const mMsk = new Int32Array(buf, pMsk, chunkIn);
-  const oImg = new Float32Array(buf, pOimg, chunkOut);
-  const oVr = new Float32Array(buf, pOvr, chunkOut);
-  const oMsk = new Int32Array(buf, pOmsk, chunkOut);
-  const { src, dst } = a;
-  const outRow0 = mode === 'h' ? 0 : ry;
+  putTaps(buf, ph, hT);
+  putTaps(buf, pv, vT);
+  const inImg = new Float32Array(buf, pIn[0], inLen);
+  const inVr = new Float32Array(buf, pIn[1], inLen);
+  const inMsk = new Int32Array(buf, pIn[2], inLen);
+  const wImg = new Float32Array(buf, pWin[0], winLen);
+  const wVr = new Float32Array(buf, pWin[1], winLen);
+  const wMsk = new Int32Array(buf, pWin[2], winLen);
+  const oImg = new Float32Array(buf, pOut[0], outLen);
+  const oVr = new Float32Array(buf, pOut[1], outLen);
+  const oMsk = new Int32Array(buf, pOut[2], outLen);
+  // Window row 0 holds image row `filled0`; `have` rows are valid.
+  let have = 0;
   for (let r0 = a.start; r0 < a.end; r0 += CHUNK_ROWS) {
     const rows = Math.min(CHUNK_ROWS, a.end - r0);
-    const inLen = (rows + halo) * W;
-    mImg.set(src.img.subarray(r0 * W, r0 * W + inLen));
-    mVr.set(src.vr.subarray(r0 * W, r0 * W + inLen));
-    mMsk.set(src.msk.subarray(r0 * W, r0 * W + inLen));
-    conv(pImg, pVr, pMsk, pOimg, pOvr, pOmsk, W, rows, n, pTidx, pTw, pTw2, nt);
-    for (let r = 0; r < rows; r++) {
-      const from = r * W;
-      const to = (r0 + r + outRow0) * W + rx;
-      if (mode === 'h') {
-        dst.img.set(oImg.subarray(from, from + n), to);
-        dst.vr.set(oVr.subarray(from, from + n), to);
-        dst.msk.set(oMsk.subarray(from, from + n), to);
-      } else {
-        finishRow(dst, to, oImg, oVr, oMsk, from, n, a.noData);
-      }
+    // Output rows ry + r0 .. need image rows r0 .. r0 + rows + 2 ry - 1 in the window.
+    if (have > 0) {
+      // Slide: keep the last 2 ry rows (image rows r0 .. r0 + 2 ry - 1).
+      const keepFrom = (have - 2 * ry) * W;
+      wImg.copyWithin(0, keepFrom, have * W);
+      wVr.copyWithin(0, keepFrom, have * W);
+      wMsk.copyWithin(0, keepFrom, have * W);
+      have = 2 * ry;
     }
+    const need = rows + 2 * ry;
+    const y0 = r0 + have; // first image row still to filter
+    const add = need - have;
+    const from = y0 * W;
+    inImg.set(src.img.subarray(from, from + add * W));
+    inVr.set(src.vr.subarray(from, from + add * W));
+    inMsk.set(src.msk.subarray(from, from + add * W));
+    const at = 4 * have * W;
+    convH(
+      pIn[0],
+      pIn[1],
+      pIn[2],
+      pWin[0] + at,
+      pWin[1] + at,
+      pWin[2] + at,
+      W,
+      add,
+      n,
+      ph.idx,
+      ph.w,
+      ph.w2,
+      hT.nt,
+    );
+    have = need;
+    convV(
+      pWin[0],
+      pWin[1],
+      pWin[2],
+      pOut[0],
+      pOut[1],
+      pOut[2],
+      W,
+      rows,
+      n,
+      pv.idx,
+      pv.w,
+      pv.w2,
+      vT.nt,
+    );
+    for (let r = 0; r < rows; r++)
+      finishRow(dst, (r0 + r + ry) * W + rx, oImg, oVr, oMsk, r * W, n, noData);
+  }
+}
+
+/** General 2-D kernel (kh x kw, flipped, row-major) over interior output rows ry + [start, end). */
+export async function convolve2D(
+  a: Common & { f: Float32Array; f2: Float32Array; kw: number },
+): Promise<void> {
+  const k = await kernel();
+  const conv = k.fn<ConvFn>('conv_rows');
+  const { width: W, rx, ry, src, dst, noData, kw } = a;
+  const n = W - 2 * rx;
+  const t = tapTable(a.f, a.f2, (i) => Math.floor(i / kw) * W + (i % kw));
+  const L = new Layout();
+  const pt = { idx: L.take(4 * t.nt), w: L.take(4 * t.nt), w2: L.take(4 * t.nt) };
+  const inLen = (CHUNK_ROWS + 2 * ry) * W + PAD;
+  const outLen = CHUNK_ROWS * W + PAD;
+  const pIn = [L.take(4 * inLen), L.take(4 * inLen), L.take(4 * inLen)] as const;
+  const pOut = [L.take(4 * outLen), L.take(4 * outLen), L.take(4 * outLen)] as const;
+  k.reserve(L.bytes);
+  const buf = k.memory.buffer;
+  putTaps(buf, pt, t);
+  const inImg = new Float32Array(buf, pIn[0], inLen);
+  const inVr = new Float32Array(buf, pIn[1], inLen);
+  const inMsk = new Int32Array(buf, pIn[2], inLen);
+  const oImg = new Float32Array(buf, pOut[0], outLen);
+  const oVr = new Float32Array(buf, pOut[1], outLen);
+  const oMsk = new Int32Array(buf, pOut[2], outLen);
+  for (let r0 = a.start; r0 < a.end; r0 += CHUNK_ROWS) {
+    const rows = Math.min(CHUNK_ROWS, a.end - r0);
+    const len = (rows + 2 * ry) * W;
+    inImg.set(src.img.subarray(r0 * W, r0 * W + len));
+    inVr.set(src.vr.subarray(r0 * W, r0 * W + len));
+    inMsk.set(src.msk.subarray(r0 * W, r0 * W + len));
+    conv(pIn[0], pIn[1], pIn[2], pOut[0], pOut[1], pOut[2], W, rows, n, pt.idx, pt.w, pt.w2, t.nt);
+    for (let r = 0; r < rows; r++)
+      finishRow(dst, (r0 + r + ry) * W + rx, oImg, oVr, oMsk, r * W, n, noData);
   }
 }
 

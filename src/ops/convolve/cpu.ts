@@ -40,33 +40,22 @@ export async function convolveCpu(
   const dst = allocPlanes(W * H);
   const interiorRows = H - 2 * ry;
   const opt = { pixelsPerRow: W, minRowsPerTask: 8 };
-  const band = { width: W, rx, ry, noData: p.noDataBits, kw: 0 };
+  const common = { src, dst, width: W, rx, ry, noData: p.noDataBits };
   if (p.separable) {
-    const tmp = allocPlanes(W * H);
     await cpu.parallelRows(
       KERNELS,
-      'convolveBand',
-      { ...band, mode: 'h', src, dst: tmp, f: p.fx, f2: p.fx2 },
-      H,
-      {
-        pixelsPerRow: W * p.fx.length,
-        minRowsPerTask: 8,
-      },
-    );
-    await cpu.parallelRows(
-      KERNELS,
-      'convolveBand',
-      { ...band, mode: 'v', src: tmp, dst, f: p.fy, f2: p.fy2 },
+      'convolveSeparable',
+      { ...common, fx: p.fx, fx2: p.fx2, fy: p.fy, fy2: p.fy2 },
       interiorRows,
-      { pixelsPerRow: W * p.fy.length, minRowsPerTask: 8 },
+      { pixelsPerRow: W * (p.fx.length + p.fy.length), minRowsPerTask: 64 },
     );
   } else {
     await cpu.parallelRows(
       KERNELS,
-      'convolveBand',
-      { ...band, mode: '2d', src, dst, kw: p.kw, f: p.f, f2: p.f2 },
+      'convolve2D',
+      { ...common, f: p.f, f2: p.f2, kw: p.kw },
       interiorRows,
-      { pixelsPerRow: W * p.f.length, minRowsPerTask: 4 },
+      { pixelsPerRow: W * p.f.length, minRowsPerTask: 16 },
     );
   }
   await cpu.parallelRows(
