@@ -16,33 +16,74 @@ export interface StackInputs {
   readonly msks: readonly Int32Array[];
 }
 
-/** Sum and count of the variance over each input's good pixels in rows [start, end). */
-export function varianceSums(
+/** Bytes of input planes per chunk copied into the kernel's memory (fits in L2). */
+const CHUNK_BYTES = 1 << 18;
+
+type KernelFn = (...a: number[]) => void;
+
+let scratch: Promise<WasmScratch> | null = null;
+
+/** Pixels per chunk (a multiple of 4) for `n` inputs. */
+function chunkPixels(n: number): number {
+  return Math.max(64, Math.min(16384, Math.floor(CHUNK_BYTES / (12 * n)) & ~3));
+}
+
+function wasmKernel(): Promise<WasmScratch> {
+  scratch ??= compileWat('stack', STACK_WAT).then((m) => new WasmScratch(m));
+  return scratch;
+}
+
+/**
+ * Sum (float64, pixel by pixel in row-major order) and count of the variance over each
+ * input's good pixels in rows [start, end), by the WASM kernel `varsum`.
+ */
+export async function varianceSums(
   a: StackInputs & { width: number; badBits: number; start: number; end: number },
-): { sums: number[]; counts: number[] } {
-  const sums: number[] = [];
-  const counts: number[] = [];
-  const from = a.start * a.width;
-  const to = a.end * a.width;
-  for (let i = 0; i < a.imgs.length; i++) {
-    const img = a.imgs[i] as Float32Array;
-    const vr = a.vrs[i] as Float32Array;
-    const m = a.msks[i] as Int32Array;
-    let s = 0;
-    let c = 0;
-    for (let p = from; p < to; p++) {
-      const v = vr[p] as number;
-      const x = img[p] as number;
-      // x - x is 0 exactly for finite x.
-      if (((m[p] as number) & a.badBits) === 0 && v - v === 0 && x - x === 0) {
-        s += v;
-        c++;
-      }
+): Promise<{ sums: number[]; counts: number[] }> {
+  const k = await wasmKernel();
+  // Hoisted: properties of a structured-cloned object are slow to read.
+  const { imgs, vrs, msks, width, badBits } = a;
+  const n = imgs.length;
+  const from = a.start * width;
+  const to = a.end * width;
+  const varsum = k.fn<KernelFn>('varsum');
+  const ch = chunkPixels(n);
+  const stride = 4 * ch;
+  const pSum = 0;
+  const pCnt = 16 * Math.ceil((8 * n) / 16);
+  const pImg = pCnt + 16 * n;
+  const pVr = pImg + n * stride;
+  const pMsk = pVr + n * stride;
+  k.reserve(pMsk + n * stride);
+  const buf = k.memory.buffer;
+  const sums = new Float64Array(buf, pSum, n);
+  const cnts = new Int32Array(buf, pCnt, 4 * n);
+  sums.fill(0);
+  cnts.fill(0);
+  const mImg = new Float32Array(buf, pImg, n * ch);
+  const mVr = new Float32Array(buf, pVr, n * ch);
+  const mMsk = new Int32Array(buf, pMsk, n * ch);
+  for (let p0 = from; p0 < to; p0 += ch) {
+    const cnt = Math.min(ch, to - p0);
+    const groups = (cnt + 3) >> 2;
+    for (let i = 0; i < n; i++) {
+      mImg.set((imgs[i] as Float32Array).subarray(p0, p0 + cnt), i * ch);
+      // Lanes past the end: NaN images, so not good.
+      mImg.fill(Number.NaN, i * ch + cnt, i * ch + 4 * groups);
+      mVr.set((vrs[i] as Float32Array).subarray(p0, p0 + cnt), i * ch);
+      mMsk.set((msks[i] as Int32Array).subarray(p0, p0 + cnt), i * ch);
     }
-    sums.push(s);
-    counts.push(c);
+    varsum(n, groups, stride, badBits, pImg, pVr, pMsk, pSum, pCnt);
   }
-  return { sums, counts };
+  const counts: number[] = [];
+  for (let i = 0; i < n; i++)
+    counts.push(
+      (cnts[4 * i] as number) +
+        (cnts[4 * i + 1] as number) +
+        (cnts[4 * i + 2] as number) +
+        (cnts[4 * i + 3] as number),
+    );
+  return { sums: Array.from(sums), counts };
 }
 
 /** Arguments of `stackRows`. */
@@ -67,18 +108,6 @@ export interface StackRowsArgs extends StackInputs {
   readonly end: number;
 }
 
-/** Bytes of input planes per chunk copied into the kernel's memory (fits in L2). */
-const CHUNK_BYTES = 1 << 18;
-
-type KernelFn = (...a: number[]) => void;
-
-let scratch: Promise<WasmScratch> | null = null;
-
-function wasmKernel(): Promise<WasmScratch> {
-  scratch ??= compileWat('stack', STACK_WAT).then((m) => new WasmScratch(m));
-  return scratch;
-}
-
 /**
  * Stack rows [start, end) of the patch; see spec.ts for the statistics. The pixels of
  * the band are copied, a chunk at a time, into the memory of the WASM SIMD kernel
@@ -94,7 +123,7 @@ export async function stackRows(a: StackRowsArgs): Promise<void> {
   const to = a.end * width;
   const kernel = k.fn<KernelFn>(`stack_${statCode}_${perPixel ? 1 : 0}`);
   // Chunk of pixels (a multiple of 4), its planes' stride in bytes.
-  const ch = Math.max(64, Math.min(16384, Math.floor(CHUNK_BYTES / (12 * n)) & ~3));
+  const ch = chunkPixels(n);
   const stride = 4 * ch;
   const pW = 0;
   const pTb = pW + 4 * n;

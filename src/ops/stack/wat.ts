@@ -281,7 +281,49 @@ function kernel(stat: 0 | 1 | 2, perPixel: boolean): string {
     )})`;
 }
 
-/** The module text: a lane gather helper and the six kernels. */
+/**
+ * varsum(n, groups, stride, badBits, pImg, pVr, pMsk, pSum, pCnt): for each input i, adds
+ * the variance of its good pixels (mask without badBits, image and variance finite) to
+ * the f64 at pSum + 8 i, one pixel at a time in pixel order (the others add +0, which
+ * leaves a sum that starts at +0 unchanged), and counts them in the i32x4 at pCnt + 16 i.
+ * The inputs are interleaved per group of 4 pixels, so N sums are in flight at once.
+ */
+const VARSUM = `
+  (func (export "varsum")
+    (param $n i32) (param $groups i32) (param $stride i32) (param $badB i32)
+    (param $pImg i32) (param $pVr i32) (param $pMsk i32) (param $pSum i32) (param $pCnt i32)
+    (local $g i32) (local $q i32) (local $i i32) (local $o i32) (local $a i32)
+    (local $bad v128) (local $v v128) (local $good v128) (local $s f64)
+    (local.set $bad (i32x4.splat (local.get $badB)))
+    ${loop(
+      'g',
+      '(i32.const 0)',
+      '(local.get $groups)',
+      `(local.set $q (i32.shl (local.get $g) (i32.const 4)))
+      ${loop(
+        'i',
+        '(i32.const 0)',
+        '(local.get $n)',
+        `${setO}
+        (local.set $v (v128.load ${at('pVr')}))
+        (local.set $good (v128.and
+          (i32x4.eq (v128.and (v128.load ${at('pMsk')}) (local.get $bad)) ${ZERO})
+          (v128.and (f32x4.lt (f32x4.abs (v128.load ${at('pImg')})) ${INF})
+            (f32x4.lt (f32x4.abs (local.get $v)) ${INF}))))
+        (local.set $v (v128.and (local.get $v) (local.get $good)))
+        (local.set $a (i32.add (local.get $pSum) (i32.shl (local.get $i) (i32.const 3))))
+        (local.set $s (f64.load (local.get $a)))
+        (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32x4.extract_lane 0 (local.get $v)))))
+        (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32x4.extract_lane 1 (local.get $v)))))
+        (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32x4.extract_lane 2 (local.get $v)))))
+        (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32x4.extract_lane 3 (local.get $v)))))
+        (f64.store (local.get $a) (local.get $s))
+        (local.set $a (i32.add (local.get $pCnt) (i32.shl (local.get $i) (i32.const 4))))
+        (v128.store (local.get $a) (i32x4.sub (v128.load (local.get $a)) (local.get $good)))`,
+      )}`,
+    )})`;
+
+/** The module text: a lane gather helper, varsum and the six stack kernels. */
 export const STACK_WAT = `
 (module
   (import "env" "mem" (memory 1))
@@ -294,6 +336,7 @@ export const STACK_WAT = `
           (f32.load (i32x4.extract_lane 1 (local.get $a))))
         (f32.load (i32x4.extract_lane 2 (local.get $a))))
       (f32.load (i32x4.extract_lane 3 (local.get $a)))))
+  ${VARSUM}
   ${kernel(0, false)}
   ${kernel(0, true)}
   ${kernel(1, false)}
