@@ -126,7 +126,8 @@ export async function stackRows(a: StackRowsArgs): Promise<void> {
   const ch = chunkPixels(n);
   const stride = 4 * ch;
   const pW = 0;
-  const pTb = pW + 4 * n;
+  const pWg = pW + 4 * n;
+  const pTb = pWg + 4 * n;
   const pTt = pTb + 4 * nt;
   const pRej = 16 * Math.ceil((pTt + 4 * nt) / 16);
   const pG = pRej + 16 * nt;
@@ -143,7 +144,14 @@ export async function stackRows(a: StackRowsArgs): Promise<void> {
   const pOCov = pOMsk + stride;
   k.reserve(pOCov + stride);
   const buf = k.memory.buffer;
-  new Float32Array(buf, pW, n).set(weights.subarray(0, n));
+  const w32 = new Float32Array(buf, pW, n);
+  w32.set(weights.subarray(0, n));
+  // Per-warp weights usable (> 0 and finite): all-ones masks.
+  const wOk = new Int32Array(buf, pWg, n);
+  for (let i = 0; i < n; i++) {
+    const w = w32[i] as number;
+    wOk[i] = w > 0 && w - w === 0 ? -1 : 0;
+  }
   new Int32Array(buf, pTb, nt).set(thresholdBits);
   new Float32Array(buf, pTt, nt).set(thresholds);
   const mImg = new Float32Array(buf, pImg, n * ch);
@@ -175,6 +183,7 @@ export async function stackRows(a: StackRowsArgs): Promise<void> {
       clippedBits,
       rejectedBits,
       pW,
+      pWg,
       pTb,
       pTt,
       pRej,

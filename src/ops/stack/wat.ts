@@ -25,7 +25,7 @@ const PARAMS = `
     (param $n i32) (param $nt i32) (param $groups i32) (param $stride i32)
     (param $numIter i32) (param $kf f32)
     (param $badB i32) (param $nodataB i32) (param $clippedB i32) (param $rejectedB i32)
-    (param $pW i32) (param $pTb i32) (param $pTt i32) (param $pRej i32)
+    (param $pW i32) (param $pWg i32) (param $pTb i32) (param $pTt i32) (param $pRej i32)
     (param $pG i32) (param $pS i32) (param $pK i32) (param $pNx i32) (param $pWs i32)
     (param $pImg i32) (param $pVr i32) (param $pMsk i32)
     (param $pOImg i32) (param $pOVar i32) (param $pOMsk i32) (param $pOCov i32)
@@ -39,7 +39,7 @@ const PARAMS = `
     (local $xa v128) (local $xb v128) (local $ngc v128) (local $half v128) (local $med v128)
     (local $sbase v128) (local $center v128) (local $hw v128) (local $active v128)
     (local $mu v128) (local $d v128) (local $k v128)
-    (local $bad v128) (local $nodata v128)`;
+    (local $bad v128) (local $nodata v128) (local $badnd v128) (local $commit v128)`;
 
 /** A loop `for (var = from; var < limit; var += 1) body`. */
 function loop(v: string, from: string, limit: string, body: string): string {
@@ -56,9 +56,13 @@ const INF = '(v128.const f32x4 inf inf inf inf)';
 const ZERO = '(v128.const i32x4 0 0 0 0)';
 const ONE_I = '(v128.const i32x4 1 1 1 1)';
 
-/** `local = local + add` in the lanes of `mask` (f32x4). */
+/**
+ * `local = local + add` in the lanes of `mask` (f32x4), as `local + (add & mask)`: the
+ * other lanes add +0, which leaves any sum but -0 unchanged, and these sums start at +0
+ * and so are never -0 (x + y is -0 only when both are -0).
+ */
 function addIf(local: string, add: string, mask: string): string {
-  return `(local.set $${local} (v128.bitselect (f32x4.add (local.get $${local}) ${add}) (local.get $${local}) ${mask}))`;
+  return `(local.set $${local} (f32x4.add (local.get $${local}) (v128.and ${add} ${mask})))`;
 }
 
 /** Address of input plane element (i, group) in the plane at `base`: base + i * stride + q. */
@@ -75,6 +79,12 @@ const weight = (perPixel: boolean) =>
          (v128.and (f32x4.gt (local.get $v) ${ZERO}) (f32x4.lt (local.get $v) ${INF})))`
     : `(f32x4.splat (f32.load (i32.add (local.get $pW) (i32.shl (local.get $i) (i32.const 2)))))`;
 
+/** All-ones lanes where the weight of input i is > 0 and finite (per-warp: precomputed). */
+const weightOk = (perPixel: boolean) =>
+  perPixel
+    ? `(v128.and (f32x4.gt (local.get $w) ${ZERO}) (f32x4.lt (local.get $w) ${INF}))`
+    : `(i32x4.splat (i32.load (i32.add (local.get $pWg) (i32.shl (local.get $i) (i32.const 2)))))`;
+
 /** The sorted value at each lane's index in `idx` (i32x4), from the columns at $pS. */
 const gather = (idx: string) =>
   `(call $gather (i32x4.add (i32x4.shl ${idx} (i32.const 4)) (local.get $sbase)))`;
@@ -90,6 +100,12 @@ function quantile(q: number, out: string): string {
       (f32x4.mul (f32x4.sub (local.get $d) (f32x4.convert_i32x4_s (local.get $xb)))
         (f32x4.sub ${gather(`(i32x4.min_s (i32x4.add (local.get $xb) ${ONE_I}) ${nm1})`)} (local.get $xa)))))`;
 }
+
+/**
+ * `kk` = the kept mask of input i: a pass's new kept set (pNx) is committed lazily, in
+ * the lanes of $commit, by the next loop that reads the kept set.
+ */
+const keptCommitted = `(local.set $kk (v128.bitselect (v128.load ${col('pNx')}) (v128.load ${col('pK')}) (local.get $commit)))`;
 
 /** One kernel: stat 0 MEAN, 1 MEANCLIP, 2 MEDIAN. */
 function kernel(stat: 0 | 1 | 2, perPixel: boolean): string {
@@ -111,10 +127,9 @@ function kernel(stat: 0 | 1 | 2, perPixel: boolean): string {
       (local.set $cov (i32x4.eq (v128.and (local.get $m) (local.get $nodata)) ${ZERO}))
       ${addIf('covW', '(local.get $w)', '(local.get $cov)')}
       (local.set $good (v128.and
-        (v128.and (local.get $cov) (i32x4.eq (v128.and (local.get $m) (local.get $bad)) ${ZERO}))
-        (v128.and
-          (v128.and (f32x4.lt (f32x4.abs (local.get $x)) ${INF}) (f32x4.lt (f32x4.abs (local.get $v)) ${INF}))
-          (v128.and (f32x4.gt (local.get $w) ${ZERO}) (f32x4.lt (local.get $w) ${INF})))))
+        (v128.and (i32x4.eq (v128.and (local.get $m) (local.get $badnd)) ${ZERO})
+          (v128.and (f32x4.lt (f32x4.abs (local.get $x)) ${INF}) (f32x4.lt (f32x4.abs (local.get $v)) ${INF})))
+        ${weightOk(perPixel)}))
       (local.set $badc (v128.andnot (local.get $cov) (local.get $good)))
       (local.set $rej (v128.or (local.get $rej) (local.get $badc)))
       (if (v128.any_true (local.get $badc)) (then
@@ -124,9 +139,9 @@ function kernel(stat: 0 | 1 | 2, perPixel: boolean): string {
           '(local.get $nt)',
           `(local.set $a (i32.add (local.get $pRej) (i32.shl (local.get $t) (i32.const 4))))
           (local.set $xa (v128.load (local.get $a)))
-          (v128.store (local.get $a) (v128.bitselect (f32x4.add (local.get $xa) (local.get $w)) (local.get $xa)
+          (v128.store (local.get $a) (f32x4.add (local.get $xa) (v128.and (local.get $w)
             (v128.andnot (local.get $badc) (i32x4.eq (v128.and (local.get $m)
-              (i32x4.splat (i32.load (i32.add (local.get $pTb) (i32.shl (local.get $t) (i32.const 2)))))) ${ZERO}))))`,
+              (i32x4.splat (i32.load (i32.add (local.get $pTb) (i32.shl (local.get $t) (i32.const 2)))))) ${ZERO})))))`,
         )}))
       (local.set $ng (i32x4.sub (local.get $ng) (local.get $good)))
       ${
@@ -182,6 +197,7 @@ function kernel(stat: 0 | 1 | 2, perPixel: boolean): string {
     (local.set $hw (f32x4.sub (local.get $hw) (local.get $mu)))
     (local.set $hw (f32x4.mul (local.get $k) (f32x4.mul (v128.const f32x4 0.741 0.741 0.741 0.741) (local.get $hw))))
     (local.set $center (local.get $med))
+    (local.set $commit ${ZERO})
     ${loop(
       'it',
       '(i32.const 0)',
@@ -193,12 +209,14 @@ function kernel(stat: 0 | 1 | 2, perPixel: boolean): string {
           '(i32.const 0)',
           '(local.get $n)',
           `${setO}
-          (local.set $kk (v128.load ${col('pK')}))
+          ${keptCommitted}
+          (v128.store ${col('pK')} (local.get $kk))
           (local.set $w (v128.load ${col('pWs')}))
           ${addIf('sw', '(local.get $w)', '(local.get $kk)')}
           ${addIf('sx', `(f32x4.mul (local.get $w) (v128.load ${at('pImg')}))`, '(local.get $kk)')}
           (local.set $nk (i32x4.sub (local.get $nk) (local.get $kk)))`,
         )}
+        (local.set $commit ${ZERO})
         (local.set $mu (f32x4.div (local.get $sx) (local.get $sw)))
         ${loop(
           'i',
@@ -226,13 +244,7 @@ function kernel(stat: 0 | 1 | 2, perPixel: boolean): string {
           (v128.store ${col('pNx')} (local.get $kk))
           (local.set $nk (i32x4.sub (local.get $nk) (local.get $kk)))`,
         )}
-        (local.set $active (v128.and (local.get $active) (i32x4.gt_s (local.get $nk) ${ZERO})))
-        ${loop(
-          'i',
-          '(i32.const 0)',
-          '(local.get $n)',
-          `(v128.store ${col('pK')} (v128.bitselect (v128.load ${col('pNx')}) (v128.load ${col('pK')}) (local.get $active)))`,
-        )}))`,
+        (local.set $commit (v128.and (local.get $active) (i32x4.gt_s (local.get $nk) ${ZERO})))))`,
     )}
     (local.set $sw ${ZERO}) (local.set $sx ${ZERO}) (local.set $sv ${ZERO}) (local.set $mor ${ZERO}) (local.set $nk ${ZERO})
     ${loop(
@@ -240,7 +252,7 @@ function kernel(stat: 0 | 1 | 2, perPixel: boolean): string {
       '(i32.const 0)',
       '(local.get $n)',
       `${setO}${load}
-      (local.set $kk (v128.load ${col('pK')}))
+      ${keptCommitted}
       (local.set $w (v128.load ${col('pWs')}))
       ${addIf('sw', '(local.get $w)', '(local.get $kk)')}
       ${addIf('sx', '(f32x4.mul (local.get $w) (local.get $x))', '(local.get $kk)')}
@@ -267,6 +279,7 @@ function kernel(stat: 0 | 1 | 2, perPixel: boolean): string {
   (func (export "stack_${stat}_${perPixel ? 1 : 0}")${PARAMS}
     (local.set $bad (i32x4.splat (local.get $badB)))
     (local.set $nodata (i32x4.splat (local.get $nodataB)))
+    (local.set $badnd (v128.or (local.get $bad) (local.get $nodata)))
     (local.set $k (f32x4.splat (local.get $kf)))
     (local.set $sbase (i32x4.add (i32x4.splat (local.get $pS)) (v128.const i32x4 0 4 8 12)))
     ${loop(
