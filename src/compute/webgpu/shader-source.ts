@@ -50,13 +50,18 @@ function read(name: string): string {
 }
 
 /**
- * The WGSL of `shaders/<name>` with the shared prelude in front. `defines` replace
+ * The WGSL of `shaders/<name>` with the shared prelude in front and its includes
+ * spliced in. `defines` replace
  * module constants marked `// gpu-drp:define` (for sizes WGSL needs at compile time,
  * such as per-thread array lengths, which override constants cannot size):
  *   `const MAXN: u32 = 64u; // gpu-drp:define` becomes `const MAXN: u32 = <value>u;`.
  */
 export function shaderSource(name: string, defines: Readonly<Record<string, number>> = {}): string {
-  let body = read(name);
+  // `// gpu-drp:include other.wgsl` splices a shared file in (one level, no cycles).
+  let body = read(name).replace(/^\/\/ gpu-drp:include ([\w.-]+\.wgsl)$/gm, (_, file: string) => {
+    if (file === name) throw new ComputeError('SHADER_INCLUDE', `${name} includes itself`);
+    return `// ---- ${file} ----\n${read(file)}\n// ---- back in ${name} ----`;
+  });
   for (const [key, value] of Object.entries(defines)) {
     if (!Number.isInteger(value) || value < 0) {
       throw new ComputeError(
