@@ -5,7 +5,7 @@
  */
 
 import { compileWat, WasmScratch } from '../../compute/cpu/wasm.ts';
-import { STACK_WAT } from './wat.ts';
+import { SORT_UNROLL_MAX, stackWat } from './wat.ts';
 
 const fround = Math.fround;
 
@@ -21,16 +21,23 @@ const CHUNK_BYTES = 1 << 18;
 
 type KernelFn = (...a: number[]) => void;
 
-let scratch: Promise<WasmScratch> | null = null;
+/** Kernel instances by unrolled sort size (0: any n). */
+const scratches = new Map<number, Promise<WasmScratch>>();
 
 /** Pixels per chunk (a multiple of 4) for `n` inputs. */
 function chunkPixels(n: number): number {
   return Math.max(64, Math.min(16384, Math.floor(CHUNK_BYTES / (12 * n)) & ~3));
 }
 
-function wasmKernel(): Promise<WasmScratch> {
-  scratch ??= compileWat('stack', STACK_WAT).then((m) => new WasmScratch(m));
-  return scratch;
+/** The kernel module for `n` inputs (the sort unrolled for small n), once per thread. */
+function wasmKernel(n: number): Promise<WasmScratch> {
+  const sortN = n >= 2 && n <= SORT_UNROLL_MAX ? n : 0;
+  let k = scratches.get(sortN);
+  if (!k) {
+    k = compileWat(`stack-${sortN}`, stackWat(sortN)).then((m) => new WasmScratch(m));
+    scratches.set(sortN, k);
+  }
+  return k;
 }
 
 /**
@@ -40,7 +47,7 @@ function wasmKernel(): Promise<WasmScratch> {
 export async function varianceSums(
   a: StackInputs & { width: number; badBits: number; start: number; end: number },
 ): Promise<{ sums: number[]; counts: number[] }> {
-  const k = await wasmKernel();
+  const k = await wasmKernel(a.imgs.length);
   // Hoisted: properties of a structured-cloned object are slow to read.
   const { imgs, vrs, msks, width, badBits } = a;
   const n = imgs.length;
@@ -114,7 +121,7 @@ export interface StackRowsArgs extends StackInputs {
  * (wat.ts), which writes the chunk's outputs there to be copied out.
  */
 export async function stackRows(a: StackRowsArgs): Promise<void> {
-  const k = await wasmKernel();
+  const k = await wasmKernel(a.imgs.length);
   // Hoisted: properties of a structured-cloned object are slow to read.
   const { imgs, vrs, msks, width, statCode, perPixel, weights, thresholdBits, thresholds } = a;
   const n = imgs.length;

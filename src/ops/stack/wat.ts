@@ -107,8 +107,48 @@ function quantile(q: number, out: string): string {
  */
 const keptCommitted = `(local.set $kk (v128.bitselect (v128.load ${col('pNx')}) (v128.load ${col('pK')}) (local.get $commit)))`;
 
+/**
+ * The odd-even transposition sort of the n columns at $pS: a loop for any n, or for
+ * `sortN` > 0 (n = sortN) unrolled over locals $s0.. (no memory traffic between stages).
+ */
+function sortNet(sortN: number): string {
+  if (sortN > 0) {
+    const ce: string[] = [];
+    for (let r = 0; r < sortN; r++) {
+      for (let j = r & 1; j + 1 < sortN; j += 2) {
+        ce.push(`(local.set $xa (local.get $s${j}))
+      (local.set $s${j} (f32x4.pmin (local.get $xa) (local.get $s${j + 1})))
+      (local.set $s${j + 1} (f32x4.pmax (local.get $s${j + 1}) (local.get $xa)))`);
+      }
+    }
+    const cols = Array.from({ length: sortN }, (_, i) => i);
+    return `
+      ${cols.map((i) => `(local.set $s${i} (v128.load offset=${16 * i} (local.get $pS)))`).join('\n      ')}
+      ${ce.join('\n      ')}
+      ${cols.map((i) => `(v128.store offset=${16 * i} (local.get $pS) (local.get $s${i}))`).join('\n      ')}`;
+  }
+  return loop(
+    'r',
+    '(i32.const 0)',
+    '(local.get $n)',
+    `(local.set $j (i32.and (local.get $r) (i32.const 1)))
+      (block $j_done (loop $j_loop
+        (br_if $j_done (i32.ge_u (i32.add (local.get $j) (i32.const 1)) (local.get $n)))
+        (local.set $a (i32.add (local.get $pS) (i32.shl (local.get $j) (i32.const 4))))
+        (local.set $xa (v128.load (local.get $a)))
+        (local.set $xb (v128.load offset=16 (local.get $a)))
+        (v128.store (local.get $a) (f32x4.pmin (local.get $xa) (local.get $xb)))
+        (v128.store offset=16 (local.get $a) (f32x4.pmax (local.get $xb) (local.get $xa)))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br $j_loop)))`,
+  );
+}
+
+/** Most inputs for which the sort is unrolled (a module per input count). */
+export const SORT_UNROLL_MAX = 16;
+
 /** One kernel: stat 0 MEAN, 1 MEANCLIP, 2 MEDIAN. */
-function kernel(stat: 0 | 1 | 2, perPixel: boolean): string {
+function kernel(stat: 0 | 1 | 2, perPixel: boolean, sortN: number): string {
   const load = `
       (local.set $m (v128.load ${at('pMsk')}))
       (local.set $x (v128.load ${at('pImg')}))
@@ -168,21 +208,7 @@ function kernel(stat: 0 | 1 | 2, perPixel: boolean): string {
     )}`;
   // Stable sort of the columns (odd-even transposition), then the median.
   const sortAndMedian = `
-    ${loop(
-      'r',
-      '(i32.const 0)',
-      '(local.get $n)',
-      `(local.set $j (i32.and (local.get $r) (i32.const 1)))
-      (block $j_done (loop $j_loop
-        (br_if $j_done (i32.ge_u (i32.add (local.get $j) (i32.const 1)) (local.get $n)))
-        (local.set $a (i32.add (local.get $pS) (i32.shl (local.get $j) (i32.const 4))))
-        (local.set $xa (v128.load (local.get $a)))
-        (local.set $xb (v128.load offset=16 (local.get $a)))
-        (v128.store (local.get $a) (f32x4.pmin (local.get $xa) (local.get $xb)))
-        (v128.store offset=16 (local.get $a) (f32x4.pmax (local.get $xb) (local.get $xa)))
-        (local.set $j (i32.add (local.get $j) (i32.const 2)))
-        (br $j_loop)))`,
-    )}
+    ${sortNet(sortN)}
     (local.set $ngc (i32x4.max_s (local.get $ng) ${ONE_I}))
     (local.set $half (i32x4.shr_u (local.get $ngc) (i32.const 1)))
     (local.set $xb ${gather('(local.get $half)')})
@@ -277,6 +303,7 @@ function kernel(stat: 0 | 1 | 2, perPixel: boolean): string {
     (v128.store (i32.add (local.get $pOCov) (local.get $q)) (local.get $nk))`;
   return `
   (func (export "stack_${stat}_${perPixel ? 1 : 0}")${PARAMS}
+    ${Array.from({ length: sortN }, (_, i) => `(local $s${i} v128)`).join(' ')}
     (local.set $bad (i32x4.splat (local.get $badB)))
     (local.set $nodata (i32x4.splat (local.get $nodataB)))
     (local.set $badnd (v128.or (local.get $bad) (local.get $nodata)))
@@ -336,8 +363,11 @@ const VARSUM = `
       )}`,
     )})`;
 
-/** The module text: a lane gather helper, varsum and the six stack kernels. */
-export const STACK_WAT = `
+/**
+ * The module text: a lane gather helper, varsum and the six stack kernels, for any
+ * number of inputs (sortN = 0) or with the sort unrolled for exactly sortN inputs.
+ */
+export const stackWat = (sortN: number): string => `
 (module
   (import "env" "mem" (memory 1))
   ;; The f32 at each of the four byte addresses in the lanes of $a.
@@ -350,10 +380,10 @@ export const STACK_WAT = `
         (f32.load (i32x4.extract_lane 2 (local.get $a))))
       (f32.load (i32x4.extract_lane 3 (local.get $a)))))
   ${VARSUM}
-  ${kernel(0, false)}
-  ${kernel(0, true)}
-  ${kernel(1, false)}
-  ${kernel(1, true)}
-  ${kernel(2, false)}
-  ${kernel(2, true)}
+  ${kernel(0, false, sortN)}
+  ${kernel(0, true, sortN)}
+  ${kernel(1, false, sortN)}
+  ${kernel(1, true, sortN)}
+  ${kernel(2, false, sortN)}
+  ${kernel(2, true, sortN)}
 )`;
