@@ -4,9 +4,85 @@
  * source order (so "first source wins" holds as on the CPU).
  */
 import type { WebGpuBackend } from '../../compute/webgpu/webgpu-backend.ts';
+import type { Box2I } from '../../geom/box.ts';
 import { OpInputError } from '../errors.ts';
 import { emptyWarpPlanes, planSources, warpImage } from './cpu.ts';
+import type { MappingGrid } from './grid.ts';
 import type { PreparedWarp, WarpResult, WarpSource, WarpSourceReport, WarpTarget } from './spec.ts';
+
+/** Device buffers of one source: its planes, its grid and the warp parameters (bindings 0-4). */
+export interface SourceBuffers {
+  readonly ub: GPUBuffer;
+  readonly sImg: GPUBuffer;
+  readonly sVar: GPUBuffer;
+  readonly sMsk: GPUBuffer;
+  readonly gBuf: GPUBuffer;
+}
+
+/** Upload one planned source for shaders/warp-sample.wgsl. The caller releases the buffers. */
+export function uploadSource(
+  gpu: WebGpuBackend,
+  label: string,
+  s: WarpSource,
+  plan: { index: number; grid: MappingGrid; region: Box2I },
+  target: WarpTarget,
+  p: PreparedWarp,
+): SourceBuffers {
+  const mi = s.maskedImage;
+  const srcBytes = mi.width * mi.height * 4;
+  const maxBind = gpu.limit('maxStorageBufferBindingSize');
+  if (srcBytes > maxBind) {
+    throw new OpInputError(
+      'warp',
+      `source ${plan.index} (${mi.width}x${mi.height}) exceeds the binding limit ${maxBind} bytes`,
+    );
+  }
+  const g = plan.grid;
+  const nodes = g.nx * g.ny;
+  const gw = new Uint32Array(5 * nodes);
+  const gi = new Int32Array(gw.buffer);
+  const gf = new Float32Array(gw.buffer);
+  for (let k = 0; k < nodes; k++) {
+    gi[5 * k] = g.ix[k] as number;
+    gf[5 * k + 1] = g.fx[k] as number;
+    gi[5 * k + 2] = g.iy[k] as number;
+    gf[5 * k + 3] = g.fy[k] as number;
+    gf[5 * k + 4] = g.area[k] as number;
+  }
+  const sImg = gpu.storage(`${label} image`, srcBytes);
+  const sVar = gpu.storage(`${label} variance`, srcBytes);
+  const sMsk = gpu.storage(`${label} mask`, srcBytes);
+  const gBuf = gpu.storage(`${label} grid`, gw.byteLength);
+  gpu.upload(sImg, mi.image.data);
+  gpu.upload(sVar, mi.variance.data);
+  gpu.upload(sMsk, mi.mask.data);
+  gpu.upload(gBuf, gw);
+  const r = plan.region;
+  const u = new Int32Array([
+    mi.width,
+    mi.height,
+    g.x0,
+    g.y0,
+    g.step,
+    g.nx,
+    g.ny,
+    r.minX,
+    r.minY,
+    r.width,
+    r.height,
+    target.bbox.minX,
+    target.bbox.minY,
+    target.bbox.width,
+    p.n,
+    p.kernelCode,
+    p.noDataBits,
+    0,
+    0,
+    0,
+  ]);
+  const ub = gpu.uniform(`${label} params`, new Uint32Array(u.buffer));
+  return { ub, sImg, sVar, sMsk, gBuf };
+}
 
 export async function warpGpu(
   gpu: WebGpuBackend,
@@ -42,63 +118,13 @@ export async function warpGpu(
           continue;
         }
         const s = input.sources[plan.index] as WarpSource;
-        const mi = s.maskedImage;
-        const srcBytes = mi.width * mi.height * 4;
-        if (srcBytes > maxBind) {
-          throw new OpInputError(
-            'warp',
-            `source ${plan.index} (${mi.width}x${mi.height}) exceeds the binding limit ${maxBind} bytes`,
-          );
-        }
         const label = `warp source ${plan.index}`;
-        const g = plan.grid;
-        const nodes = g.nx * g.ny;
-        const gw = new Uint32Array(5 * nodes);
-        const gi = new Int32Array(gw.buffer);
-        const gf = new Float32Array(gw.buffer);
-        for (let k = 0; k < nodes; k++) {
-          gi[5 * k] = g.ix[k] as number;
-          gf[5 * k + 1] = g.fx[k] as number;
-          gi[5 * k + 2] = g.iy[k] as number;
-          gf[5 * k + 3] = g.fy[k] as number;
-          gf[5 * k + 4] = g.area[k] as number;
-        }
-        const sImg = gpu.storage(`${label} image`, srcBytes);
-        const sVar = gpu.storage(`${label} variance`, srcBytes);
-        const sMsk = gpu.storage(`${label} mask`, srcBytes);
-        const gBuf = gpu.storage(`${label} grid`, gw.byteLength);
+        const src = uploadSource(gpu, label, s, plan, target, p);
         const cnt = gpu.storage(`${label} count`, 4);
-        held.push(sImg, sVar, sMsk, gBuf, cnt);
-        gpu.upload(sImg, mi.image.data);
-        gpu.upload(sVar, mi.variance.data);
-        gpu.upload(sMsk, mi.mask.data);
-        gpu.upload(gBuf, gw);
         gpu.upload(cnt, new Uint32Array(1));
+        const { ub, sImg, sVar, sMsk, gBuf } = src;
+        held.push(ub, sImg, sVar, sMsk, gBuf, cnt);
         const r = plan.region;
-        const u = new Int32Array([
-          mi.width,
-          mi.height,
-          g.x0,
-          g.y0,
-          g.step,
-          g.nx,
-          g.ny,
-          r.minX,
-          r.minY,
-          r.width,
-          r.height,
-          target.bbox.minX,
-          target.bbox.minY,
-          target.bbox.width,
-          p.n,
-          p.kernelCode,
-          p.noDataBits,
-          0,
-          0,
-          0,
-        ]);
-        const ub = gpu.uniform(`${label} params`, new Uint32Array(u.buffer));
-        held.push(ub);
         const enc = gpu.device.createCommandEncoder({ label });
         gpu.dispatch(
           enc,
