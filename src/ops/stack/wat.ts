@@ -15,8 +15,9 @@
  *
  * One exported function per statistic and weighting, `stack_<stat>_<perPixel>`, with
  * arguments (n, nt, groups, stride, numIter, k, badBits, noDataBits, clippedBits,
- * rejectedBits, pW, pTb, pTt, pRej, pG, pS, pK, pNx, pWs, pImg, pVr, pMsk, pOImg, pOVar,
- * pOMsk, pOCov): byte addresses of per-warp weights (f32[n]), threshold bits (i32[nt]),
+ * rejectedBits, pW, pWg, pTb, pTt, pRej, pG, pS, pK, pNx, pWs, pImg, pVr, pMsk, pOImg, pOVar,
+ * pOMsk, pOCov): byte addresses of per-warp weights (f32[n]) and their validity masks
+ * (i32[n], -1 where > 0 and finite), threshold bits (i32[nt]),
  * thresholds (f32[nt]), scratch v128[nt] and v128[n] x 5, input planes (plane i at
  * p + i * stride bytes) and output planes; `groups` groups of 4 pixels are written.
  */
