@@ -364,6 +364,38 @@ describe('warp: several CCDs, no overlap, bad input', async () => {
     });
   }
 
+  it('documented outcomes: a CCD on the far side of the sky, an all-NaN CCD', async () => {
+    const cpu = (await backends[0]!.get()) as Parameters<typeof warp>[0];
+    const antipode = Wcs.fromScaleRotation({
+      crpix: [150, 100],
+      crval: [330, -2],
+      scale: 0.2,
+      rotation: 0,
+    });
+    const nan = mk(1);
+    nan.image.data.fill(Number.NaN);
+    const r = await warp(
+      cpu,
+      [
+        { maskedImage: mk(1), wcs: antipode },
+        { maskedImage: nan, wcs: left },
+      ],
+      patch,
+    );
+    expect(r.sources[0]).toEqual({
+      index: 0,
+      pixels: 0,
+      reason: expect.stringMatching(/far side of the target projection/),
+    });
+    expect(r.sources[1]).toEqual({
+      index: 1,
+      pixels: 0,
+      reason: expect.stringMatching(/no target pixel/),
+    });
+    expect(r.warp.mask.data.every((m) => m === NO_DATA)).toBe(true);
+    expect(r.warp.image.data.every(Number.isNaN)).toBe(true);
+  });
+
   it('bad input: no sources, empty target, inconsistent NO_DATA bits, bad kernel', () => {
     const one = [{ maskedImage: mk(1), wcs: left }];
     const err = (f: () => unknown) => {
