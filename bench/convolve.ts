@@ -9,18 +9,14 @@
 import type { Backend } from '../src/compute/select.ts';
 import { MaskedImage } from '../src/image/masked-image.ts';
 import { convolve, type Kernel } from '../src/ops/convolve/index.ts';
-import { type BenchRecord, machineFacts, median, timeIt } from './harness.ts';
+import { type BenchRecord, makeRecord, measureCase, type TimingOptions } from './harness.ts';
 
 export type KernelKind = 'separable' | 'general';
 
-export interface ConvolveBenchOptions {
+export interface ConvolveBenchOptions extends TimingOptions {
   readonly sizes: readonly number[];
   readonly widths: readonly number[];
   readonly kinds: readonly KernelKind[];
-  readonly repeats: number;
-  readonly warmup: number;
-  /** Stop repeating a case once it has used about this many ms (at least 3 runs). */
-  readonly budgetMs: number;
   /** Called after each record (progress). */
   readonly onRecord?: (r: BenchRecord) => void;
 }
@@ -79,8 +75,6 @@ export async function benchConvolve(
   o: ConvolveBenchOptions,
 ): Promise<BenchRecord[]> {
   const out: BenchRecord[] = [];
-  const facts = machineFacts();
-  const info = backend.info();
   for (const size of o.sizes) {
     const mi = benchImage(size, size);
     for (const kind of o.kinds) {
@@ -97,43 +91,16 @@ export async function benchConvolve(
           ];
           verified = relDiff(a, b) <= 1e-5;
         }
-        // One untimed run tells how many repeats fit the budget.
-        const t0 = performance.now();
-        await run();
-        const once = performance.now() - t0;
-        const repeats = Math.max(
-          3,
-          Math.min(o.repeats, Math.floor(o.budgetMs / Math.max(once, 1e-3))),
-        );
-        const wall = await timeIt(run, repeats, Math.max(0, o.warmup - 1));
-        let gpuMs: number | null = null;
-        if (backend.kind === 'webgpu' && backend.hasTimestamps) {
-          const g: number[] = [];
-          for (let i = 0; i < repeats; i++) g.push((await backend.profile(run)).timing.totalMs);
-          gpuMs = median(g);
-        }
-        const bytes =
-          backend.kind === 'webgpu' ? (kind === 'separable' ? 48 : 24) * size * size : null;
-        const rec: BenchRecord = {
+        const m = await measureCase(backend, run, o);
+        const rec = makeRecord(backend, m, o, {
           op: 'convolve',
-          backend: backend.kind,
-          adapter: info.adapter,
           width: size,
           height: size,
           params: { kernel: kind, kernel_width: width },
-          median_ms: wall.median,
-          min_ms: wall.min,
-          max_ms: wall.max,
-          mpix_per_s: (size * size) / wall.median / 1e3,
-          gpu_median_ms: gpuMs,
-          gpu_bytes: bytes,
-          gpu_gb_per_s: gpuMs !== null && bytes !== null ? bytes / gpuMs / 1e6 : null,
-          repeats,
-          warmup: o.warmup,
-          threads: info.threads,
+          pixels: size * size,
+          gpuBytes: (kind === 'separable' ? 48 : 24) * size * size,
           verified,
-          ...facts,
-        };
+        });
         out.push(rec);
         o.onRecord?.(rec);
       }

@@ -8,6 +8,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { AdapterDescription, BackendKind } from '../src/compute/backend.ts';
+import type { Backend } from '../src/compute/select.ts';
 
 /** One benchmark measurement, as written to JSON. */
 export interface BenchRecord {
@@ -42,6 +43,86 @@ export interface BenchRecord {
   readonly host: string;
   readonly cpu_model: string;
   readonly date: string;
+}
+
+/** How a case is timed (the options every benchmark takes). */
+export interface TimingOptions {
+  readonly repeats: number;
+  readonly warmup: number;
+  /** Stop repeating a case once it has used about this many ms (at least 3 runs). */
+  readonly budgetMs: number;
+}
+
+/** Wall-time and GPU-time measurement of one case. */
+export interface Measured {
+  readonly wall: { median: number; min: number; max: number };
+  readonly gpuMs: number | null;
+  readonly repeats: number;
+  /** The value the first (untimed) run returned. */
+  readonly first: unknown;
+}
+
+/**
+ * Time `run` on `backend`: one untimed run sizes the repeats to the budget, `warmup - 1`
+ * more untimed runs, then the timed ones; on a WebGPU backend with timestamps, as many
+ * runs again under `profile` give the GPU pass time.
+ */
+export async function measureCase(
+  backend: Backend,
+  run: () => Promise<unknown>,
+  o: TimingOptions,
+): Promise<Measured> {
+  const t0 = performance.now();
+  const first = await run();
+  const once = performance.now() - t0;
+  const repeats = Math.max(3, Math.min(o.repeats, Math.floor(o.budgetMs / Math.max(once, 1e-3))));
+  const wall = await timeIt(run, repeats, Math.max(0, o.warmup - 1));
+  let gpuMs: number | null = null;
+  if (backend.kind === 'webgpu' && backend.hasTimestamps) {
+    const g: number[] = [];
+    for (let i = 0; i < repeats; i++) g.push((await backend.profile(run)).timing.totalMs);
+    gpuMs = median(g);
+  }
+  return { wall, gpuMs, repeats, first };
+}
+
+/** A record from a measured case; `pixels` of output make `mpix_per_s`. */
+export function makeRecord(
+  backend: Backend,
+  m: Measured,
+  o: TimingOptions,
+  c: {
+    op: string;
+    width: number;
+    height: number;
+    params: Readonly<Record<string, unknown>>;
+    pixels: number;
+    gpuBytes: number | null;
+    verified: boolean | null;
+  },
+): BenchRecord {
+  const info = backend.info();
+  const bytes = backend.kind === 'webgpu' ? c.gpuBytes : null;
+  return {
+    op: c.op,
+    backend: backend.kind,
+    adapter: info.adapter,
+    width: c.width,
+    height: c.height,
+    params: c.params,
+    median_ms: m.wall.median,
+    min_ms: m.wall.min,
+    max_ms: m.wall.max,
+    mpix_per_s: c.pixels / m.wall.median / 1e3,
+    gpu_median_ms: m.gpuMs,
+    gpu_bytes: bytes,
+    gpu_gb_per_s: m.gpuMs !== null && bytes !== null ? bytes / m.gpuMs / 1e6 : null,
+    repeats: m.repeats,
+    warmup: o.warmup,
+    threads: info.threads,
+    verified: c.verified,
+    ...machineFacts(),
+  };
 }
 
 /** Wall-clock statistics of `fn` after `warmup` untimed runs. */

@@ -7,17 +7,14 @@ import type { Backend } from '../src/compute/select.ts';
 import type { MaskedImage } from '../src/image/masked-image.ts';
 import { stack } from '../src/ops/stack/index.ts';
 import { benchImage } from './convolve.ts';
-import { type BenchRecord, machineFacts, median, timeIt } from './harness.ts';
+import { type BenchRecord, makeRecord, measureCase, type TimingOptions } from './harness.ts';
 
 export type Statistic = 'MEAN' | 'MEANCLIP' | 'MEDIAN';
 
-export interface StackBenchOptions {
+export interface StackBenchOptions extends TimingOptions {
   readonly sizes: readonly number[];
   readonly ns: readonly number[];
   readonly statistics: readonly Statistic[];
-  readonly repeats: number;
-  readonly warmup: number;
-  readonly budgetMs: number;
   readonly onRecord?: (r: BenchRecord & { minput_per_s: number }) => void;
 }
 
@@ -41,8 +38,6 @@ export async function benchStack(
   o: StackBenchOptions,
 ): Promise<Array<BenchRecord & { minput_per_s: number }>> {
   const out: Array<BenchRecord & { minput_per_s: number }> = [];
-  const facts = machineFacts();
-  const info = backend.info();
   for (const size of o.sizes) {
     for (const n of o.ns) {
       const inputs = stackInputs(size, n);
@@ -65,43 +60,20 @@ export async function benchStack(
           }
           verified = ok;
         }
-        const t0 = performance.now();
-        await run();
-        const once = performance.now() - t0;
-        const repeats = Math.max(
-          3,
-          Math.min(o.repeats, Math.floor(o.budgetMs / Math.max(once, 1e-3))),
-        );
-        const wall = await timeIt(run, repeats, Math.max(0, o.warmup - 1));
-        let gpuMs: number | null = null;
-        if (backend.kind === 'webgpu' && backend.hasTimestamps) {
-          const g: number[] = [];
-          for (let i = 0; i < repeats; i++) g.push((await backend.profile(run)).timing.totalMs);
-          gpuMs = median(g);
-        }
+        const m = await measureCase(backend, run, o);
         const px = size * size;
-        const bytes = backend.kind === 'webgpu' ? (12 * n + 16) * px : null;
         const rec = {
-          op: 'stack',
-          backend: backend.kind,
-          adapter: info.adapter,
-          width: size,
-          height: size,
-          params: { statistic, n },
-          median_ms: wall.median,
-          min_ms: wall.min,
-          max_ms: wall.max,
-          mpix_per_s: px / wall.median / 1e3,
-          minput_per_s: (n * px) / wall.median / 1e3,
-          gpu_median_ms: gpuMs,
-          gpu_bytes: bytes,
-          gpu_gb_per_s: gpuMs !== null && bytes !== null ? bytes / gpuMs / 1e6 : null,
-          repeats,
-          warmup: o.warmup,
-          threads: info.threads,
-          verified,
-          ...facts,
-        } satisfies BenchRecord & { minput_per_s: number };
+          ...makeRecord(backend, m, o, {
+            op: 'stack',
+            width: size,
+            height: size,
+            params: { statistic, n },
+            pixels: px,
+            gpuBytes: (12 * n + 16) * px,
+            verified,
+          }),
+          minput_per_s: (n * px) / m.wall.median / 1e3,
+        };
         out.push(rec);
         o.onRecord?.(rec);
       }

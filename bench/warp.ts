@@ -9,16 +9,13 @@ import { Box2I } from '../src/geom/box.ts';
 import { Wcs } from '../src/geom/wcs.ts';
 import { warp } from '../src/ops/warp/index.ts';
 import { benchImage } from './convolve.ts';
-import { type BenchRecord, machineFacts, median, timeIt } from './harness.ts';
+import { type BenchRecord, makeRecord, measureCase, type TimingOptions } from './harness.ts';
 
 export type WarpKernel = 'lanczos3' | 'lanczos4' | 'lanczos5' | 'bilinear';
 
-export interface WarpBenchOptions {
+export interface WarpBenchOptions extends TimingOptions {
   readonly sizes: readonly number[];
   readonly kernels: readonly WarpKernel[];
-  readonly repeats: number;
-  readonly warmup: number;
-  readonly budgetMs: number;
   readonly onRecord?: (r: BenchRecord) => void;
 }
 
@@ -52,8 +49,6 @@ export async function benchWarp(
   o: WarpBenchOptions,
 ): Promise<BenchRecord[]> {
   const out: BenchRecord[] = [];
-  const facts = machineFacts();
-  const info = backend.info();
   for (const size of o.sizes) {
     const c = warpCase(size);
     for (const kernel of o.kernels) {
@@ -73,42 +68,20 @@ export async function benchWarp(
         }
         verified = ok;
       }
-      const t0 = performance.now();
-      const first = await run();
-      const once = performance.now() - t0;
-      const filled = first.sources.reduce((s, r) => s + r.pixels, 0);
-      const repeats = Math.max(
-        3,
-        Math.min(o.repeats, Math.floor(o.budgetMs / Math.max(once, 1e-3))),
+      const m = await measureCase(backend, run, o);
+      const filled = (m.first as Awaited<ReturnType<typeof run>>).sources.reduce(
+        (sum, r) => sum + r.pixels,
+        0,
       );
-      const wall = await timeIt(run, repeats, Math.max(0, o.warmup - 1));
-      let gpuMs: number | null = null;
-      if (backend.kind === 'webgpu' && backend.hasTimestamps) {
-        const g: number[] = [];
-        for (let i = 0; i < repeats; i++) g.push((await backend.profile(run)).timing.totalMs);
-        gpuMs = median(g);
-      }
-      const bytes = backend.kind === 'webgpu' ? 24 * filled : null;
-      const rec: BenchRecord = {
+      const rec = makeRecord(backend, m, o, {
         op: 'warp',
-        backend: backend.kind,
-        adapter: info.adapter,
         width: size,
         height: size,
         params: { kernel, interp_length: 10, filled_pixels: filled },
-        median_ms: wall.median,
-        min_ms: wall.min,
-        max_ms: wall.max,
-        mpix_per_s: filled / wall.median / 1e3,
-        gpu_median_ms: gpuMs,
-        gpu_bytes: bytes,
-        gpu_gb_per_s: gpuMs !== null && bytes !== null ? bytes / gpuMs / 1e6 : null,
-        repeats,
-        warmup: o.warmup,
-        threads: info.threads,
+        pixels: filled,
+        gpuBytes: 24 * filled,
         verified,
-        ...facts,
-      };
+      });
       out.push(rec);
       o.onRecord?.(rec);
     }
