@@ -6,6 +6,9 @@
  * same kernel directly in float32. The backends agree to ~1e-6 relative.
  */
 
+import { compileWat, WasmScratch } from '../../compute/cpu/wasm.ts';
+import { warpWat } from './wat.ts';
+
 /**
  * Smallest bilinear weight for which a source pixel's mask bits reach the target pixel
  * (so a sub-1e-5 px jitter of the mapping does not smear masks onto neighbours).
@@ -104,8 +107,11 @@ function lanczosWeights(f: number, n: number, table: Float64Array, out: Float64A
   return sum;
 }
 
-/** Fill rows [start, end) of the region; returns how many pixels got a value. */
-export function warpRows(a: WarpRowsArgs): number {
+/**
+ * Fill rows [start, end) of the region; returns how many pixels got a value. The plain
+ * JS kernel, kept as the reference of the WASM one (warpRows gives the same bits).
+ */
+export function warpRowsJs(a: WarpRowsArgs): number {
   // Hoist everything out of `a`: objects that arrive by structured clone are slow to
   // read properties from in a hot loop.
   const { n, srcW, srcH, step, gnx, gny, gix, gfx, giy, gfy, garea, noData } = a;
@@ -208,6 +214,196 @@ export function warpRows(a: WarpRowsArgs): number {
       outVar[o] = vr;
       outMsk[o] = m;
       filled++;
+    }
+  }
+  return filled;
+}
+
+/** Output tile edge in target pixels (the source box of a tile stays in L2). */
+const TILE = 128;
+
+type WarpFn = (...a: number[]) => number;
+
+/** Kernel instance per (n, bilinear), once per thread, with whether its table is loaded. */
+const kernels = new Map<string, Promise<{ k: WasmScratch; fn: WarpFn; tabBytes: number }>>();
+
+function wasmKernel(n: number, bilinear: boolean) {
+  const key = `warp-${n}-${bilinear ? 1 : 0}`;
+  let k = kernels.get(key);
+  if (!k) {
+    k = compileWat(key, warpWat(n, bilinear)).then((m) => {
+      const s = new WasmScratch(m);
+      // The table sits at address 0 for the life of the instance.
+      const tab = bilinear ? new Float64Array(0) : lanczosTable(n);
+      const tabBytes = 16 * Math.ceil((8 * tab.length) / 16);
+      s.reserve(tabBytes);
+      new Float64Array(s.memory.buffer, 0, tab.length).set(tab);
+      return { k: s, fn: s.fn<WarpFn>('warp'), tabBytes };
+    });
+    kernels.set(key, k);
+  }
+  return k;
+}
+
+/**
+ * Fill rows [start, end) of the region (see warpRowsJs, whose bits it reproduces);
+ * returns how many pixels got a value. The band goes in tiles of TILE x TILE target
+ * pixels: for each, the source box its mapping can reach (from the grid nodes of its
+ * cells, plus the kernel's reach and a pixel of margin) and the output tile are copied
+ * into the WASM kernel's memory (wat.ts), which fills the tile there; the output tile is
+ * copied back.
+ */
+export async function warpRows(a: WarpRowsArgs): Promise<number> {
+  const { n, srcW, srcH, step, gnx, gny, gix, gfx, giy, gfy, garea, noData } = a;
+  const { srcImg, srcVar, srcMsk, outImg, outVar, outMsk, kernelCode } = a;
+  const { rx0, ry0, rw, gx0, gy0, ox0, oy0, ow, start, end } = a;
+  if (end <= start || rw <= 0) return 0;
+  const { k, fn, tabBytes } = await wasmKernel(n, kernelCode === 1);
+  const lastX = Math.max(0, gnx - 2);
+  const lastY = Math.max(0, gny - 2);
+  const cellX = (c: number) => Math.min(Math.floor(c / step), lastX);
+  const cellY = (r: number) => Math.min(Math.floor(r / step), lastY);
+  // Grid-relative rows and columns of the band.
+  const rB0 = ry0 - gy0 + start;
+  const rB1 = ry0 - gy0 + end;
+  const cB0 = rx0 - gx0;
+  const cB1 = cB0 + rw;
+  // The band's cell rows of grid nodes.
+  const gj0 = cellY(rB0);
+  const gj1 = Math.min(cellY(rB1 - 1) + 1, gny - 1);
+  const k0 = gj0 * gnx;
+  const kn = (gj1 - gj0 + 1) * gnx;
+  const gBytes = 4 * kn;
+  const pGix = tabBytes;
+  const pGfx = pGix + gBytes;
+  const pGiy = pGfx + gBytes;
+  const pGfy = pGiy + gBytes;
+  const pGa = pGfy + gBytes;
+  const pOImg = 16 * Math.ceil((pGa + gBytes) / 16);
+  const tileBytes = 4 * TILE * TILE;
+  const pOVar = pOImg + tileBytes;
+  const pOMsk = pOVar + tileBytes;
+  const pImg = pOMsk + tileBytes;
+  let boxCap = 0;
+  let pVar = 0;
+  let pMsk = 0;
+  let buf: ArrayBuffer | null = null;
+  let mImg = new Float32Array(0);
+  let mVar = new Float32Array(0);
+  let mMsk = new Int32Array(0);
+  let mOImg = new Float32Array(0);
+  let mOVar = new Float32Array(0);
+  let mOMsk = new Int32Array(0);
+  /** Room for a source box of `pixels`; views re-made when the memory moved. */
+  const reserve = (pixels: number) => {
+    if (pixels > boxCap) {
+      boxCap = Math.max(pixels, 2 * boxCap);
+      pVar = pImg + 4 * boxCap;
+      pMsk = pVar + 4 * boxCap;
+      k.reserve(pMsk + 4 * boxCap);
+    }
+    if (k.memory.buffer !== buf || mImg.length < boxCap) {
+      buf = k.memory.buffer as ArrayBuffer;
+      mImg = new Float32Array(buf, pImg, boxCap);
+      mVar = new Float32Array(buf, pVar, boxCap);
+      mMsk = new Int32Array(buf, pMsk, boxCap);
+      mOImg = new Float32Array(buf, pOImg, TILE * TILE);
+      mOVar = new Float32Array(buf, pOVar, TILE * TILE);
+      mOMsk = new Int32Array(buf, pOMsk, TILE * TILE);
+    }
+  };
+  reserve(TILE * TILE * 2);
+  new Int32Array(buf as unknown as ArrayBuffer, pGix, kn).set(gix.subarray(k0, k0 + kn));
+  new Float32Array(buf as unknown as ArrayBuffer, pGfx, kn).set(gfx.subarray(k0, k0 + kn));
+  new Int32Array(buf as unknown as ArrayBuffer, pGiy, kn).set(giy.subarray(k0, k0 + kn));
+  new Float32Array(buf as unknown as ArrayBuffer, pGfy, kn).set(gfy.subarray(k0, k0 + kn));
+  new Float32Array(buf as unknown as ArrayBuffer, pGa, kn).set(garea.subarray(k0, k0 + kn));
+  let filled = 0;
+  for (let r0 = rB0; r0 < rB1; r0 += TILE) {
+    const r1 = Math.min(rB1, r0 + TILE);
+    const cj0 = cellY(r0);
+    const cj1 = Math.min(cellY(r1 - 1) + 1, gny - 1);
+    for (let c0 = cB0; c0 < cB1; c0 += TILE) {
+      const c1 = Math.min(cB1, c0 + TILE);
+      // The hull of the tile's cell nodes bounds its source positions.
+      const ci0 = cellX(c0);
+      const ci1 = Math.min(cellX(c1 - 1) + 1, gnx - 1);
+      let minX = Number.POSITIVE_INFINITY;
+      let minY = Number.POSITIVE_INFINITY;
+      let maxX = Number.NEGATIVE_INFINITY;
+      let maxY = Number.NEGATIVE_INFINITY;
+      for (let j = cj0; j <= cj1; j++) {
+        for (let i = ci0; i <= ci1; i++) {
+          const kk = j * gnx + i;
+          const x = (gix[kk] as number) + (gfx[kk] as number);
+          const y = (giy[kk] as number) + (gfy[kk] as number);
+          if (!(x - x === 0) || !(y - y === 0)) continue;
+          if (x < minX) minX = x;
+          if (x > maxX) maxX = x;
+          if (y < minY) minY = y;
+          if (y > maxY) maxY = y;
+        }
+      }
+      if (!(minX <= maxX)) continue; // no mapped node
+      const bx0 = Math.max(0, Math.floor(minX) - n - 1);
+      const bx1 = Math.min(srcW - 1, Math.floor(maxX) + n + 2);
+      const by0 = Math.max(0, Math.floor(minY) - n - 1);
+      const by1 = Math.min(srcH - 1, Math.floor(maxY) + n + 2);
+      if (bx1 < bx0 || by1 < by0) continue; // every footprint leaves the source
+      const bw = bx1 - bx0 + 1;
+      const bh = by1 - by0 + 1;
+      reserve(bw * bh);
+      for (let y = by0, d = 0; y <= by1; y++, d += bw) {
+        const s = y * srcW + bx0;
+        mImg.set(srcImg.subarray(s, s + bw), d);
+        mVar.set(srcVar.subarray(s, s + bw), d);
+        mMsk.set(srcMsk.subarray(s, s + bw), d);
+      }
+      const tw = c1 - c0;
+      const ox = gx0 + c0 - ox0;
+      for (let r = r0, d = 0; r < r1; r++, d += tw) {
+        const s = (gy0 + r - oy0) * ow + ox;
+        mOImg.set(outImg.subarray(s, s + tw), d);
+        mOVar.set(outVar.subarray(s, s + tw), d);
+        mOMsk.set(outMsk.subarray(s, s + tw), d);
+      }
+      const got = fn(
+        srcW,
+        srcH,
+        bx0,
+        by0,
+        bw,
+        bh,
+        step,
+        gnx,
+        gny,
+        k0,
+        c0,
+        r0,
+        c1,
+        r1,
+        noData,
+        pGix,
+        pGfx,
+        pGiy,
+        pGfy,
+        pGa,
+        pImg,
+        pVar,
+        pMsk,
+        pOImg,
+        pOVar,
+        pOMsk,
+        0,
+      );
+      if (got === 0) continue;
+      filled += got;
+      for (let r = r0, d = 0; r < r1; r++, d += tw) {
+        const s = (gy0 + r - oy0) * ow + ox;
+        outImg.set(mOImg.subarray(d, d + tw), s);
+        outVar.set(mOVar.subarray(d, d + tw), s);
+        outMsk.set(mOMsk.subarray(d, d + tw), s);
+      }
     }
   }
   return filled;
