@@ -38,9 +38,32 @@ const SHAPE = 32;
 const PSFFLUX = 64;
 const SUB = 5;
 
-/** Measure sources [start, end). */
+/**
+ * Measure sources [start, end). Each source's neighbourhood is first copied into a
+ * float64 stamp (usable pixels' image and variance, 0 elsewhere, and a usability code),
+ * so the sums read local arrays; Gaussian weights are products of per-column and per-row
+ * exponentials (exp(a + b) = exp(a) exp(b), the same sums to ~1e-15 relative), the
+ * adaptive-moment cross term by a per-row geometric recurrence.
+ */
 export function measureSources(a: MeasureSourcesArgs): void {
-  const { img, vr, msk, width: W, height: H, sigma, radii, nv } = a;
+  const img = a.img;
+  const vr = a.vr;
+  const msk = a.msk;
+  const W = a.width;
+  const H = a.height;
+  const sigma = a.sigma;
+  const radii = a.radii;
+  const nv = a.nv;
+  const badBits = a.badBits;
+  const edgeBits = a.edgeBits;
+  const satBits = a.satBits;
+  const intrpBits = a.intrpBits;
+  const centroidIter = a.centroidIter;
+  const shapeIter = a.shapeIter;
+  const peakX = a.peakX;
+  const peakY = a.peakY;
+  const out = a.vals;
+  const outFlags = a.flags;
   const inv2s2 = 1 / (2 * sigma * sigma);
   const rc = Math.ceil(4 * sigma);
   const norm = 1 / (2 * Math.PI * sigma * sigma);
@@ -49,49 +72,96 @@ export function measureSources(a: MeasureSourcesArgs): void {
   const ra = Math.ceil(rmax + 1);
   const apF = new Float64Array(nap);
   const apV = new Float64Array(nap);
+  // Stamp: half-size R around the peak covers every square used below.
+  const R = Math.max(rc, 12, ra);
+  const S = 2 * R + 1;
+  const sI = new Float64Array(S * S);
+  const sV = new Float64Array(S * S);
+  /** 0: off the image, 1: on it but unusable, 2: usable. */
+  const sOk = new Uint8Array(S * S);
+  const ex = new Float64Array(S);
+  const ey = new Float64Array(S);
   for (let s = a.start; s < a.end; s++) {
-    const px = a.peakX[s] as number;
-    const py = a.peakY[s] as number;
+    const px = peakX[s] as number;
+    const py = peakY[s] as number;
     let flags = 0;
-    const usable = (x: number, y: number): boolean => {
-      const p = y * W + x;
-      const v = img[p] as number;
-      const e = vr[p] as number;
-      return ((msk[p] as number) & a.badBits) === 0 && v - v === 0 && e - e === 0;
-    };
+    // Stamp copy (pixel (px + i - R, py + j - R) at j * S + i).
+    for (let j = 0; j < S; j++) {
+      const y = py + j - R;
+      const so = j * S;
+      if (y < 0 || y >= H) {
+        sOk.fill(0, so, so + S);
+        sI.fill(0, so, so + S);
+        sV.fill(0, so, so + S);
+        continue;
+      }
+      const row = y * W;
+      for (let i = 0; i < S; i++) {
+        const x = px + i - R;
+        if (x < 0 || x >= W) {
+          sOk[so + i] = 0;
+          sI[so + i] = 0;
+          sV[so + i] = 0;
+          continue;
+        }
+        const p = row + x;
+        const v = img[p] as number;
+        const e = vr[p] as number;
+        if (((msk[p] as number) & badBits) === 0 && v - v === 0 && e - e === 0) {
+          sOk[so + i] = 2;
+          sI[so + i] = v;
+          sV[so + i] = e;
+        } else {
+          sOk[so + i] = 1;
+          sI[so + i] = 0;
+          sV[so + i] = 0;
+        }
+      }
+    }
     // Stamp bookkeeping over the 4 sigma square.
     for (let q = -rc; q <= rc; q++) {
+      const y = py + q;
+      if (y < 0 || y >= H) {
+        flags |= EDGE;
+        continue;
+      }
       for (let p = -rc; p <= rc; p++) {
         const x = px + p;
-        const y = py + q;
-        if (x < 0 || y < 0 || x >= W || y >= H) {
+        if (x < 0 || x >= W) {
           flags |= EDGE;
           continue;
         }
         const m = msk[y * W + x] as number;
-        if ((m & a.edgeBits) !== 0) flags |= EDGE;
-        if ((m & a.satBits) !== 0) flags |= SAT;
-        if ((m & a.intrpBits) !== 0) flags |= INTRP;
+        if ((m & edgeBits) !== 0) flags |= EDGE;
+        if ((m & satBits) !== 0) flags |= SAT;
+        if ((m & intrpBits) !== 0) flags |= INTRP;
       }
     }
-    const x0 = Math.max(0, px - rc);
-    const x1 = Math.min(W - 1, px + rc);
-    const y0 = Math.max(0, py - rc);
-    const y1 = Math.min(H - 1, py + rc);
+    // The clipped 4 sigma square in stamp coordinates [i0, i1] x [j0, j1].
+    const i0 = Math.max(0, px - rc) - px + R;
+    const i1 = Math.min(W - 1, px + rc) - px + R;
+    const j0 = Math.max(0, py - rc) - py + R;
+    const j1 = Math.min(H - 1, py + rc) - py + R;
     // Centroid.
     let cx = 0;
     let cy = 0;
     let sw = 0;
-    for (let it = 0; it < a.centroidIter; it++) {
+    for (let it = 0; it < centroidIter; it++) {
+      for (let i = i0; i <= i1; i++) {
+        const d = i - R - cx;
+        ex[i] = Math.exp(-(d * d) * inv2s2);
+      }
       sw = 0;
       let sx = 0;
       let sy = 0;
-      for (let y = y0; y <= y1; y++) {
-        const dy = y - py - cy;
-        for (let x = x0; x <= x1; x++) {
-          if (!usable(x, y)) continue;
-          const dx = x - px - cx;
-          const wi = Math.exp(-(dx * dx + dy * dy) * inv2s2) * (img[y * W + x] as number);
+      for (let j = j0; j <= j1; j++) {
+        const dy = j - R - cy;
+        const eyj = Math.exp(-(dy * dy) * inv2s2);
+        const so = j * S;
+        for (let i = i0; i <= i1; i++) {
+          if (sOk[so + i] !== 2) continue;
+          const dx = i - R - cx;
+          const wi = (ex[i] as number) * eyj * (sI[so + i] as number);
           sw += wi;
           sx += wi * dx;
           sy += wi * dy;
@@ -108,17 +178,28 @@ export function measureSources(a: MeasureSourcesArgs): void {
       cx = 0;
       cy = 0;
     }
+    // Weights at the final centre (centroid errors and PSF flux).
+    for (let i = i0; i <= i1; i++) {
+      const d = i - R - cx;
+      ex[i] = Math.exp(-(d * d) * inv2s2);
+    }
+    for (let j = j0; j <= j1; j++) {
+      const d = j - R - cy;
+      ey[j] = Math.exp(-(d * d) * inv2s2);
+    }
     // Centroid errors at the final centre.
     {
       let s0 = 0;
-      for (let y = y0; y <= y1; y++) {
-        const dy = y - py - cy;
-        for (let x = x0; x <= x1; x++) {
-          if (!usable(x, y)) continue;
-          const dx = x - px - cx;
-          const w = Math.exp(-(dx * dx + dy * dy) * inv2s2);
-          const v = vr[y * W + x] as number;
-          s0 += w * (img[y * W + x] as number);
+      for (let j = j0; j <= j1; j++) {
+        const dy = j - R - cy;
+        const eyj = ey[j] as number;
+        const so = j * S;
+        for (let i = i0; i <= i1; i++) {
+          if (sOk[so + i] !== 2) continue;
+          const dx = i - R - cx;
+          const w = (ex[i] as number) * eyj;
+          const v = sV[so + i] as number;
+          s0 += w * (sI[so + i] as number);
           exx += w * w * v * dx * dx;
           eyy += w * w * v * dy * dy;
         }
@@ -126,12 +207,27 @@ export function measureSources(a: MeasureSourcesArgs): void {
       exx = (4 * exx) / (s0 * s0);
       eyy = (4 * eyy) / (s0 * s0);
     }
+    // PSF flux.
+    let spi = 0;
+    let spp = 0;
+    let sppv = 0;
+    for (let j = j0; j <= j1; j++) {
+      const eyj = ey[j] as number;
+      const so = j * S;
+      for (let i = i0; i <= i1; i++) {
+        if (sOk[so + i] !== 2) continue;
+        const pm = (ex[i] as number) * eyj * norm;
+        spi += pm * (sI[so + i] as number);
+        spp += pm * pm;
+        sppv += pm * pm * (sV[so + i] as number);
+      }
+    }
     // Adaptive moments.
     let mxx = sigma * sigma;
     let myy = sigma * sigma;
     let mxy = 0;
     let shapeOk = true;
-    for (let it = 0; it < a.shapeIter && shapeOk; it++) {
+    for (let it = 0; it < shapeIter && shapeOk; it++) {
       const det = mxx * myy - mxy * mxy;
       if (!(det > 0)) {
         shapeOk = false;
@@ -141,22 +237,55 @@ export function measureSources(a: MeasureSourcesArgs): void {
       const iyy = mxx / det;
       const ixy = -mxy / det;
       const rs = Math.min(12, Math.max(2, Math.ceil(3 * Math.sqrt((mxx + myy) / 2))));
+      const si0 = Math.max(0, px - rs) - px + R;
+      const si1 = Math.min(W - 1, px + rs) - px + R;
+      const sj0 = Math.max(0, py - rs) - py + R;
+      const sj1 = Math.min(H - 1, py + rs) - py + R;
+      // exp(-(ixx dx^2 + 2 ixy dx dy + iyy dy^2) / 2) as a product when no factor can
+      // overflow (|dx|, |dy| <= rs + 2); the direct form otherwise.
+      const lim = (rs + 2) * (rs + 2);
+      const separable = ixx > 0 && iyy > 0 && Math.abs(ixy) * lim <= 300;
       let s0 = 0;
       let qxx = 0;
       let qyy = 0;
       let qxy = 0;
-      for (let y = Math.max(0, py - rs); y <= Math.min(H - 1, py + rs); y++) {
-        const dy = y - py - cy;
-        for (let x = Math.max(0, px - rs); x <= Math.min(W - 1, px + rs); x++) {
-          if (!usable(x, y)) continue;
-          const dx = x - px - cx;
-          const wi =
-            Math.exp(-0.5 * (ixx * dx * dx + 2 * ixy * dx * dy + iyy * dy * dy)) *
-            (img[y * W + x] as number);
-          s0 += wi;
-          qxx += wi * dx * dx;
-          qyy += wi * dy * dy;
-          qxy += wi * dx * dy;
+      if (separable) {
+        for (let i = si0; i <= si1; i++) {
+          const d = i - R - cx;
+          ex[i] = Math.exp(-0.5 * (ixx * d * d));
+        }
+        const dx0 = si0 - R - cx;
+        for (let j = sj0; j <= sj1; j++) {
+          const dy = j - R - cy;
+          const so = j * S;
+          const eyj = Math.exp(-0.5 * (iyy * dy * dy));
+          const step = Math.exp(-ixy * dy);
+          let cross = Math.exp(-ixy * dy * dx0);
+          for (let i = si0; i <= si1; i++, cross *= step) {
+            if (sOk[so + i] !== 2) continue;
+            const dx = i - R - cx;
+            const wi = (ex[i] as number) * eyj * cross * (sI[so + i] as number);
+            s0 += wi;
+            qxx += wi * dx * dx;
+            qyy += wi * dy * dy;
+            qxy += wi * dx * dy;
+          }
+        }
+      } else {
+        for (let j = sj0; j <= sj1; j++) {
+          const dy = j - R - cy;
+          const so = j * S;
+          for (let i = si0; i <= si1; i++) {
+            if (sOk[so + i] !== 2) continue;
+            const dx = i - R - cx;
+            const wi =
+              Math.exp(-0.5 * (ixx * dx * dx + 2 * ixy * dx * dy + iyy * dy * dy)) *
+              (sI[so + i] as number);
+            s0 += wi;
+            qxx += wi * dx * dx;
+            qyy += wi * dy * dy;
+            qxy += wi * dx * dy;
+          }
         }
       }
       if (!(s0 > 0)) {
@@ -173,21 +302,6 @@ export function measureSources(a: MeasureSourcesArgs): void {
       myy = Number.NaN;
       mxy = Number.NaN;
     }
-    // PSF flux.
-    let spi = 0;
-    let spp = 0;
-    let sppv = 0;
-    for (let y = y0; y <= y1; y++) {
-      const dy = y - py - cy;
-      for (let x = x0; x <= x1; x++) {
-        if (!usable(x, y)) continue;
-        const dx = x - px - cx;
-        const pm = Math.exp(-(dx * dx + dy * dy) * inv2s2) * norm;
-        spi += pm * (img[y * W + x] as number);
-        spp += pm * pm;
-        sppv += pm * pm * (vr[y * W + x] as number);
-      }
-    }
     let psfFlux = spi / spp;
     let psfErr = Math.sqrt(sppv) / spp;
     if (!(spp > 0)) {
@@ -199,15 +313,13 @@ export function measureSources(a: MeasureSourcesArgs): void {
     apF.fill(0);
     apV.fill(0);
     for (let q = -ra; q <= ra; q++) {
-      const y = py + q;
       const dy = q - cy;
+      const so = (q + R) * S + R;
       for (let p = -ra; p <= ra; p++) {
-        const x = px + p;
         const dx = p - cx;
         const d = Math.sqrt(dx * dx + dy * dy);
         if (d >= rmax + 0.7072) continue;
-        const inside = x >= 0 && y >= 0 && x < W && y < H;
-        const ok = inside && usable(x, y);
+        const code = sOk[so + p] as number;
         for (let k = 0; k < nap; k++) {
           const r = radii[k] as number;
           let f: number;
@@ -215,32 +327,30 @@ export function measureSources(a: MeasureSourcesArgs): void {
           else if (d >= r + 0.7072) f = 0;
           else {
             let c = 0;
-            for (let j = 0; j < SUB; j++) {
-              const sy = dy + (j + 0.5) / SUB - 0.5;
-              for (let i = 0; i < SUB; i++) {
-                const sx = dx + (i + 0.5) / SUB - 0.5;
+            for (let jj = 0; jj < SUB; jj++) {
+              const sy = dy + (jj + 0.5) / SUB - 0.5;
+              for (let ii = 0; ii < SUB; ii++) {
+                const sx = dx + (ii + 0.5) / SUB - 0.5;
                 if (sx * sx + sy * sy <= r * r) c++;
               }
             }
             f = c / (SUB * SUB);
           }
           if (f === 0) continue;
-          if (!inside) {
+          if (code === 0) {
             flags |= EDGE;
             continue;
           }
-          if (!ok) {
+          if (code !== 2) {
             flags |= NANAP;
             continue;
           }
-          const o = y * W + x;
-          apF[k] = (apF[k] as number) + f * (img[o] as number);
-          apV[k] = (apV[k] as number) + f * f * (vr[o] as number);
+          apF[k] = (apF[k] as number) + f * (sI[so + p] as number);
+          apV[k] = (apV[k] as number) + f * f * (sV[so + p] as number);
         }
       }
     }
     const o = s * nv;
-    const out = a.vals;
     out[o] = cx;
     out[o + 1] = cy;
     out[o + 2] = Math.sqrt(exx);
@@ -255,6 +365,6 @@ export function measureSources(a: MeasureSourcesArgs): void {
       out[o + 10 + 2 * k] = apF[k] as number;
       out[o + 11 + 2 * k] = Math.sqrt(apV[k] as number);
     }
-    a.flags[s] = flags;
+    outFlags[s] = flags;
   }
 }
