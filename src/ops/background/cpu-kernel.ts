@@ -27,32 +27,58 @@ export interface BinStatsArgs {
   readonly end: number;
 }
 
-/** Clipped mean, count and clipped stdev of every bin in bin rows [start, end). */
+/**
+ * Clipped mean, count and clipped stdev of every bin in bin rows [start, end). Each bin
+ * is copied once into a local stamp (row-major within the bin, NaN where a pixel is not
+ * good) and a compact list of its good values (for the order statistics); the clipping
+ * passes then accumulate lane by lane (lane l holds stamp elements l, l + 256, ..., in
+ * that order, in float32), which is the per-lane order of spec.ts.
+ */
 export function binStats(a: BinStatsArgs): void {
+  const img = a.img;
+  const msk = a.msk;
+  const W = a.width;
+  const nx = a.nx;
+  const binX = a.binX;
+  const binY = a.binY;
+  const ignoreBits = a.ignoreBits;
+  const numIter = a.numIter;
+  const values = a.values;
+  const counts = a.counts;
+  const stdevs = a.stdevs;
   const lanes = new Float32Array(LANES);
   let scratch = new Float32Array(0);
+  let stamp = new Float32Array(0);
   const k = fround(a.numSigmaClip);
   for (let iy = a.start; iy < a.end; iy++) {
-    const y0 = a.binY[iy] as number;
-    const y1 = a.binY[iy + 1] as number;
-    for (let ix = 0; ix < a.nx; ix++) {
-      const x0 = a.binX[ix] as number;
-      const x1 = a.binX[ix + 1] as number;
+    const y0 = binY[iy] as number;
+    const y1 = binY[iy + 1] as number;
+    for (let ix = 0; ix < nx; ix++) {
+      const x0 = binX[ix] as number;
+      const x1 = binX[ix + 1] as number;
       const bw = x1 - x0;
-      const b = iy * a.nx + ix;
-      if (scratch.length < bw * (y1 - y0)) scratch = new Float32Array(bw * (y1 - y0));
+      const np = bw * (y1 - y0);
+      const b = iy * nx + ix;
+      if (scratch.length < np) {
+        scratch = new Float32Array(np);
+        stamp = new Float32Array(np);
+      }
       let n = 0;
+      let j = 0;
       for (let y = y0; y < y1; y++) {
-        const row = y * a.width;
-        for (let x = x0; x < x1; x++) {
-          const v = a.img[row + x] as number;
-          if (((a.msk[row + x] as number) & a.ignoreBits) === 0 && v - v === 0) scratch[n++] = v;
+        const row = y * W;
+        for (let x = x0; x < x1; x++, j++) {
+          const v = img[row + x] as number;
+          if (((msk[row + x] as number) & ignoreBits) === 0 && v - v === 0) {
+            scratch[n++] = v;
+            stamp[j] = v;
+          } else stamp[j] = Number.NaN;
         }
       }
-      a.counts[b] = n;
+      counts[b] = n;
       if (n === 0) {
-        a.values[b] = Number.NaN;
-        a.stdevs[b] = Number.NaN;
+        values[b] = Number.NaN;
+        stdevs[b] = Number.NaN;
         continue;
       }
       const r25 = Math.floor(0.25 * (n - 1));
@@ -66,38 +92,34 @@ export function binStats(a: BinStatsArgs): void {
       let hw = fround(k * fround(IQR_TO_SIGMA * fround(q75 - q25)));
       let value = Number.NaN;
       let stdev = Number.NaN;
-      for (let it = 0; it < a.numIter; it++) {
+      for (let it = 0; it < numIter; it++) {
         const clip = hw > 0;
+        // Without clipping every good (non-NaN) value is kept: an infinite half-width.
+        const h = clip ? hw : Number.POSITIVE_INFINITY;
         // Pass 1: sum and count of the kept pixels.
-        lanes.fill(0);
         let c = 0;
-        for (let y = y0; y < y1; y++) {
-          const row = y * a.width;
-          const j0 = (y - y0) * bw - x0;
-          for (let x = x0; x < x1; x++) {
-            const v = a.img[row + x] as number;
-            if (((a.msk[row + x] as number) & a.ignoreBits) !== 0 || v - v !== 0) continue;
-            if (clip && !(Math.abs(fround(v - center)) <= hw)) continue;
-            const l = (j0 + x) & (LANES - 1);
-            lanes[l] = (lanes[l] as number) + v;
+        for (let l = 0; l < LANES; l++) {
+          let acc = 0;
+          for (let q = l; q < np; q += LANES) {
+            const v = stamp[q] as number;
+            if (!(Math.abs(fround(v - center)) <= h)) continue;
+            acc = fround(acc + v);
             c++;
           }
+          lanes[l] = acc;
         }
         if (c === 0) break;
         const mean = fround(treeSum(lanes) / c);
         // Pass 2: squared deviations about the new mean, same pixels.
-        lanes.fill(0);
-        for (let y = y0; y < y1; y++) {
-          const row = y * a.width;
-          const j0 = (y - y0) * bw - x0;
-          for (let x = x0; x < x1; x++) {
-            const v = a.img[row + x] as number;
-            if (((a.msk[row + x] as number) & a.ignoreBits) !== 0 || v - v !== 0) continue;
-            if (clip && !(Math.abs(fround(v - center)) <= hw)) continue;
+        for (let l = 0; l < LANES; l++) {
+          let acc = 0;
+          for (let q = l; q < np; q += LANES) {
+            const v = stamp[q] as number;
+            if (!(Math.abs(fround(v - center)) <= h)) continue;
             const d = fround(v - mean);
-            const l = (j0 + x) & (LANES - 1);
-            lanes[l] = (lanes[l] as number) + fround(d * d);
+            acc = fround(acc + fround(d * d));
           }
+          lanes[l] = acc;
         }
         const ss = treeSum(lanes);
         stdev = c > 1 ? fround(Math.sqrt(fround(ss / fround(c - 1)))) : 0;
@@ -105,8 +127,8 @@ export function binStats(a: BinStatsArgs): void {
         center = mean;
         hw = fround(k * stdev);
       }
-      a.values[b] = value;
-      a.stdevs[b] = stdev;
+      values[b] = value;
+      stdevs[b] = stdev;
     }
   }
 }
@@ -173,20 +195,46 @@ export interface ApplyModelArgs {
   readonly end: number;
 }
 
-/** model = ((c3 t + c2) t + c1) t + c0 in float32; out = image - model. */
+/**
+ * model = ((c3 t + c2) t + c1) t + c0 in float32; out = image - model. Columns are
+ * walked segment by segment (seg is non-decreasing in x) with the coefficients in locals.
+ */
 export function applyModel(a: ApplyModelArgs): void {
-  const { width: W, seg, t, coef } = a;
+  const W = a.width;
+  const seg = a.seg;
+  const t = a.t;
+  const coef = a.coef;
+  const img = a.img;
+  const model = a.model;
+  const out = a.out;
+  const nseg4 = a.nseg * 4;
+  // Column ranges of constant segment: [cut[i], cut[i + 1]) uses segment segOf[i].
+  const cut: number[] = [0];
+  const segOf: number[] = [];
+  for (let x = 0; x < W; x++) {
+    if (x > 0 && seg[x] !== seg[x - 1]) cut.push(x);
+    if (x === 0 || seg[x] !== seg[x - 1]) segOf.push(seg[x] as number);
+  }
+  cut.push(W);
+  const nr = segOf.length;
   for (let y = a.start; y < a.end; y++) {
-    const crow = y * a.nseg * 4;
+    const crow = y * nseg4;
     const row = y * W;
-    for (let x = 0; x < W; x++) {
-      const o = crow + 4 * (seg[x] as number);
-      const tt = t[x] as number;
-      let m = fround(fround((coef[o + 3] as number) * tt) + (coef[o + 2] as number));
-      m = fround(fround(m * tt) + (coef[o + 1] as number));
-      m = fround(fround(m * tt) + (coef[o] as number));
-      a.model[row + x] = m;
-      a.out[row + x] = (a.img[row + x] as number) - m;
+    for (let r = 0; r < nr; r++) {
+      const o = crow + 4 * (segOf[r] as number);
+      const c0 = coef[o] as number;
+      const c1 = coef[o + 1] as number;
+      const c2 = coef[o + 2] as number;
+      const c3 = coef[o + 3] as number;
+      const xe = cut[r + 1] as number;
+      for (let x = cut[r] as number; x < xe; x++) {
+        const tt = t[x] as number;
+        let m = fround(fround(c3 * tt) + c2);
+        m = fround(fround(m * tt) + c1);
+        m = fround(fround(m * tt) + c0);
+        model[row + x] = m;
+        out[row + x] = (img[row + x] as number) - m;
+      }
     }
   }
 }
