@@ -1,6 +1,6 @@
 /**
- * Row-band kernels of `detect` for the CPU backend: a run-based two-pass labeller. Each
- * band extracts the runs of its rows (threshold or grown set) and unites the runs of
+ * Row-band kernel of `detect` for the CPU backend: a run-based two-pass labeller. Each
+ * band extracts the runs of its above-threshold rows and unites the runs of
  * consecutive rows (8-connectivity) in a union-find over run indices whose roots are the
  * lowest run index (= lowest pixel index); the host joins the bands at their seams.
  * The threshold test is the float32 one of spec.ts and shaders/detect.wgsl.
@@ -162,88 +162,5 @@ export function thresholdBand(a: ThresholdBandArgs): BandRuns {
     root: b.roots(),
     peaks: Int32Array.from(peaks),
     peakRuns: Int32Array.from(peakRuns),
-  };
-}
-
-/** Arguments of `growBand`. */
-export interface GrowBandArgs {
-  /** 1 where a pixel of a kept component lies (whole image). */
-  readonly kept: Uint8Array;
-  readonly width: number;
-  readonly height: number;
-  /** Growth radius, pixels (>= 1). */
-  readonly radius: number;
-  readonly start: number;
-  readonly end: number;
-}
-
-/**
- * Runs of the kept set dilated by a disc of `radius` for rows [start, end): per column
- * the vertical distance g to the nearest kept pixel (capped at radius + 1), then a pixel
- * is grown when some x' has (x - x')^2 + g(x')^2 <= radius^2.
- */
-export function growBand(a: GrowBandArgs): BandRuns {
-  const { kept, width: W, height: H, radius: r, start, end } = a;
-  const rows = end - start;
-  const cap = r + 1;
-  const g = new Uint8Array(rows * W).fill(cap);
-  const last = new Int32Array(W).fill(-(1 << 30));
-  for (let y = Math.max(0, start - r); y < end; y++) {
-    const base = y * W;
-    const o = (y - start) * W;
-    for (let x = 0; x < W; x++) {
-      if (kept[base + x] !== 0) last[x] = y;
-      if (y >= start) {
-        const d = y - (last[x] as number);
-        if (d < cap) g[o + x] = d;
-      }
-    }
-  }
-  last.fill(1 << 30);
-  for (let y = Math.min(H - 1, end - 1 + r); y >= start; y--) {
-    const base = y * W;
-    const o = (y - start) * W;
-    for (let x = 0; x < W; x++) {
-      if (kept[base + x] !== 0) last[x] = y;
-      if (y < end) {
-        const d = (last[x] as number) - y;
-        if (d < (g[o + x] as number)) g[o + x] = d;
-      }
-    }
-  }
-  // Half-widths of the disc at vertical distance d.
-  const half = new Int32Array(cap + 1).fill(-1);
-  for (let d = 0; d <= r; d++) half[d] = Math.floor(Math.sqrt(r * r - d * d) + 1e-9);
-  const b = new RunBuilder();
-  const row = new Uint8Array(W);
-  for (let y = start; y < end; y++) {
-    const o = (y - start) * W;
-    row.fill(0);
-    // Left to right: the farthest reach of any x' <= x; then right to left.
-    let reach = -1;
-    let any = false;
-    for (let x = 0; x < W; x++) {
-      const h = half[g[o + x] as number] as number;
-      if (h >= 0 && x + h > reach) reach = x + h;
-      if (reach >= x) {
-        row[x] = 1;
-        any = true;
-      }
-    }
-    if (any) {
-      let lreach = W;
-      for (let x = W - 1; x >= 0; x--) {
-        const h = half[g[o + x] as number] as number;
-        if (h >= 0 && x - h < lreach) lreach = x - h;
-        if (lreach <= x) row[x] = 1;
-      }
-    }
-    b.addRow(y, row, W, y > start);
-  }
-  return {
-    runs: b.runs.slice(0, 3 * b.n),
-    root: b.roots(),
-    peaks: new Int32Array(0),
-    peakRuns: new Int32Array(0),
   };
 }

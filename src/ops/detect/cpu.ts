@@ -1,12 +1,14 @@
 /**
  * `detect` on the CPU backend: smoothing through `convolve`, then the run-based labeller
  * of cpu-kernel.ts in row bands on the worker pool, bands joined at their seams on the
- * host, then the shared assembly (footprints.ts).
+ * host, growth by a disc on the runs themselves (grow-runs.ts), then the shared assembly
+ * (footprints.ts).
  */
 import type { CpuBackend } from '../../compute/cpu/cpu-backend.ts';
 import type { MaskedImage } from '../../image/masked-image.ts';
 import type { BandRuns } from './cpu-kernel.ts';
 import { assembleFootprints, type FootprintSet, type RasterRuns } from './footprints.ts';
+import { growRuns, type KeptRuns } from './grow-runs.ts';
 import { type DetectResult, detectResult, smoothForDetection } from './result.ts';
 import type { PreparedDetect } from './spec.ts';
 
@@ -138,21 +140,15 @@ export async function footprintsCpu(
       key: Int32Array.from(idx, (i) => t.root[i] as number),
     };
   } else {
-    const kept = new Uint8Array(new SharedArrayBuffer(W * H));
-    for (let i = 0; i < nr; i++) {
-      if (!keptRun(i)) continue;
-      const row = (t.y[i] as number) * W;
-      kept.fill(1, row + (t.x0[i] as number), row + (t.x1[i] as number));
-    }
-    const grown = await cpu.mapRows<object, BandRuns>(
-      KERNELS,
-      'growBand',
-      { kept, width: W, height: H, radius: p.growRadius },
-      H,
-      opts,
-    );
-    const g = joinBands(grown);
-    runs = { count: g.root.length, y: g.y, x0: g.x0, x1: g.x1, key: g.root };
+    const idx: number[] = [];
+    for (let i = 0; i < nr; i++) if (keptRun(i)) idx.push(i);
+    const kept: KeptRuns = {
+      count: idx.length,
+      y: Int32Array.from(idx, (i) => t.y[i] as number),
+      x0: Int32Array.from(idx, (i) => t.x0[i] as number),
+      x1: Int32Array.from(idx, (i) => t.x1[i] as number),
+    };
+    runs = growRuns(kept, W, H, p.growRadius);
   }
   return assembleFootprints({
     polarity: sign > 0 ? 'positive' : 'negative',
