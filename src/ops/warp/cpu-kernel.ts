@@ -408,3 +408,23 @@ export async function warpRows(a: WarpRowsArgs): Promise<number> {
   }
   return filled;
 }
+
+/** Arguments of `fillNoDataRows`: the output planes, `width` columns. */
+export interface FillNoDataArgs {
+  readonly img: Float32Array;
+  readonly vr: Float32Array;
+  readonly msk: Int32Array;
+  readonly width: number;
+  readonly noData: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Set rows [start, end) of the output planes to "no data": NaN, +Inf, NO_DATA. */
+export function fillNoDataRows(a: FillNoDataArgs): void {
+  const from = a.start * a.width;
+  const to = a.end * a.width;
+  a.img.fill(Number.NaN, from, to);
+  a.vr.fill(Number.POSITIVE_INFINITY, from, to);
+  a.msk.fill(a.noData, from, to);
+}

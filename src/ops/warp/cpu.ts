@@ -67,9 +67,24 @@ export async function warpCpu(
   p: PreparedWarp,
 ): Promise<WarpResult> {
   const { target } = input;
-  const out = emptyWarpPlanes(target.bbox.area, p.noDataBits);
+  // The "no data" fill runs on the workers while this thread evaluates the grids.
+  const { width: W, height: H } = target.bbox;
+  const out = { img: allocFloat32(W * H), vr: allocFloat32(W * H), msk: allocInt32(W * H) };
+  const filling = cpu.parallelRows(
+    KERNELS,
+    'fillNoDataRows',
+    { ...out, width: W, noData: p.noDataBits },
+    H,
+    { pixelsPerRow: W },
+  );
+  let plans: ReturnType<typeof planSources>;
+  try {
+    plans = planSources(input.sources, target, p);
+  } finally {
+    await filling;
+  }
   const reports: WarpSourceReport[] = [];
-  for (const plan of planSources(input.sources, target, p)) {
+  for (const plan of plans) {
     if ('reason' in plan) {
       reports.push({ index: plan.index, pixels: 0, reason: plan.reason });
       continue;

@@ -5,16 +5,22 @@
  */
 import { Box2I } from '../../geom/box.ts';
 import type { Wcs } from '../../geom/wcs.ts';
-import type { WarpSource, WarpTarget } from './spec.ts';
+import type { WarpTarget } from './spec.ts';
+
+/** What the region needs of a source: its WCS and its pixel box (a CCD or just its header). */
+export type RegionSource = { readonly wcs: Wcs } & (
+  | { readonly bbox: Box2I }
+  | { readonly maskedImage: { readonly bbox: Box2I } }
+);
 
 const POINTS_PER_EDGE = 16;
 
 /** The target region `source` can fill, or null with the reason it fills nothing. */
 export function sourceRegion(
-  source: WarpSource,
+  source: RegionSource,
   target: WarpTarget,
 ): { region: Box2I } | { reason: string } {
-  const b = source.maskedImage.bbox;
+  const b = 'bbox' in source ? source.bbox : source.maskedImage.bbox;
   const x0 = b.minX - 0.5;
   const x1 = b.maxX + 0.5;
   const y0 = b.minY - 0.5;

@@ -58,49 +58,72 @@ function weights(p: string, f: string, n: number, bilinear: boolean): string {
 }
 
 /**
- * The tap sums si, sv: per row j with wy_j != 0, ri = sum wx_i img, rv = sum wx_i^2 var
- * over the taps with wx_i != 0 (zero taps must not see NaN neighbours), in tap order.
- * `checkX`: test each x tap for zero (only needed when some x weight is zero).
+ * The tap sums si, sv: per row j with wy_j != 0, the f64x2 lane sums ri = sum wx_i img
+ * and rv = sum wx_i^2 var over tap pairs (i, i + 1), then si += wy_j ri, sv += wy_j^2 rv
+ * lane-wise, the lanes added at the end. `checkX`: zero the values under zero x taps
+ * (they must not bring in NaN neighbours), needed only when some x weight is zero.
  */
 function sums(n: number, checkX: boolean): string {
-  const taps = 2 * n;
+  const pairs = n;
   let s = `
-      (local.set $si ${f64(0)})
-      (local.set $sv ${f64(0)})
+      (local.set $si2 (v128.const f64x2 0 0))
+      (local.set $sv2 (v128.const f64x2 0 0))
       (local.set $pi ${get('rowI')})
       (local.set $pv ${get('rowV')})`;
-  for (let j = 0; j < taps; j++) {
-    let row = `
-          (local.set $ri ${f64(0)})
-          (local.set $rv ${f64(0)})`;
-    for (let i = 0; i < taps; i++) {
-      const add = `
-          (local.set $ri (f64.add ${get('ri')}
-            (f64.mul ${get(`x${i}`)} (f64.promote_f32 (f32.load offset=${4 * i} ${get('pi')})))))
-          (local.set $rv (f64.add ${get('rv')}
-            (f64.mul ${get(`xq${i}`)} (f64.promote_f32 (f32.load offset=${4 * i} ${get('pv')})))))`;
-      row += checkX ? `(if (f64.ne ${get(`x${i}`)} ${f64(0)}) (then ${add}))` : add;
+  const val = (ptr: string, i: number) => {
+    const x = `(f64x2.promote_low_f32x4 (v128.load64_zero offset=${8 * i} ${get(ptr)}))`;
+    return checkX ? `(v128.and ${x} ${get(`xm${i}`)})` : x;
+  };
+  for (let j = 0; j < 2 * n; j++) {
+    let ri = '';
+    let rv = '';
+    for (let i = 0; i < pairs; i++) {
+      const ti = `(f64x2.mul ${get(`xw${i}`)} ${val('pi', i)})`;
+      const tv = `(f64x2.mul ${get(`xwq${i}`)} ${val('pv', i)})`;
+      ri = i === 0 ? ti : `(f64x2.add ${ri} ${ti})`;
+      rv = i === 0 ? tv : `(f64x2.add ${rv} ${tv})`;
     }
-    row += `
-          (local.set $si (f64.add ${get('si')} (f64.mul ${get(`y${j}`)} ${get('ri')})))
-          (local.set $sv (f64.add ${get('sv')} (f64.mul ${get(`yq${j}`)} ${get('rv')})))`;
     s += `
-      (if (f64.ne ${get(`y${j}`)} ${f64(0)}) (then ${row}))`;
-    if (j < taps - 1)
+      (if (f64.ne ${get(`y${j}`)} ${f64(0)}) (then
+        (local.set $si2 (f64x2.add ${get('si2')} (f64x2.mul (f64x2.splat ${get(`y${j}`)}) ${ri})))
+        (local.set $sv2 (f64x2.add ${get('sv2')} (f64x2.mul (f64x2.splat ${get(`yq${j}`)}) ${rv})))))`;
+    if (j < 2 * n - 1)
       s += `
       (local.set $pi (i32.add ${get('pi')} ${get('bw4')}))
       (local.set $pv (i32.add ${get('pv')} ${get('bw4')}))`;
   }
+  s += `
+      (local.set $si (f64.add (f64x2.extract_lane 0 ${get('si2')}) (f64x2.extract_lane 1 ${get('si2')})))
+      (local.set $sv (f64.add (f64x2.extract_lane 0 ${get('sv2')}) (f64x2.extract_lane 1 ${get('sv2')})))`;
   return s;
 }
 
-/** Bilinear interpolation of node values a00, a10, a01, a11 (f64 locals) at (u, v), grid.ts's order. */
+/** Pack the x weights into f64x2 pairs (and their zero masks when `masks`). */
+function packX(n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) {
+    s += `
+          (local.set $xw${i} (f64x2.replace_lane 1 (f64x2.splat ${get(`x${2 * i}`)}) ${get(`x${2 * i + 1}`)}))
+          (local.set $xwq${i} (f64x2.mul ${get(`xw${i}`)} ${get(`xw${i}`)}))
+          (local.set $xm${i} (f64x2.ne ${get(`xw${i}`)} (v128.const f64x2 0 0)))`;
+  }
+  return s;
+}
+
+/**
+ * Per-cell terms of grid.ts's bilinear interpolation a00 + u (a10 - a00) + v (a01 - a00)
+ * + u v (a11 - a01 - a10 + a00) of node values `${p}00..` (f64 locals; v is the row's).
+ */
+const cell = (p: string) => `
+            (local.set $${p}d10 (f64.sub ${get(`${p}10`)} ${get(`${p}00`)}))
+            (local.set $${p}d01v (f64.mul ${get('v')} (f64.sub ${get(`${p}01`)} ${get(`${p}00`)})))
+            (local.set $${p}dd (f64.add (f64.sub (f64.sub ${get(`${p}11`)} ${get(`${p}01`)}) ${get(`${p}10`)})
+              ${get(`${p}00`)}))`;
+
+/** That interpolation at (u, v), in grid.ts's order of operations (uv = u v). */
 const lerp = (p: string) =>
-  `(f64.add (f64.add (f64.add ${get(`${p}00`)}
-      (f64.mul ${get('u')} (f64.sub ${get(`${p}10`)} ${get(`${p}00`)})))
-      (f64.mul ${get('v')} (f64.sub ${get(`${p}01`)} ${get(`${p}00`)})))
-    (f64.mul (f64.mul ${get('u')} ${get('v')})
-      (f64.add (f64.sub (f64.sub ${get(`${p}11`)} ${get(`${p}01`)}) ${get(`${p}10`)}) ${get(`${p}00`)})))`;
+  `(f64.add (f64.add (f64.add ${get(`${p}00`)} (f64.mul ${get('u')} ${get(`${p}d10`)})) ${get(`${p}d01v`)})
+    (f64.mul ${get('uv')} ${get(`${p}dd`)}))`;
 
 /** f32 node value at node local `k` of the array at `base`, as f64. */
 const nodeF = (base: string, k: string) =>
@@ -139,6 +162,10 @@ export function warpWat(n: number, bilinear: boolean): string {
     (local $xs f64) (local $ys f64) (local $si f64) (local $sv f64) (local $ri f64) (local $rv f64)
     (local $norm f64) (local $area f64) (local $img f64) (local $vr f64) (local $xz i32)
     ${wl.map((l) => `(local ${l} f64)`).join(' ')}
+    (local $si2 v128) (local $sv2 v128) (local $kc i32) (local $uv f64)
+    (local $pd10 f64) (local $pd01v f64) (local $pdd f64) (local $qd10 f64) (local $qd01v f64)
+    (local $qdd f64) (local $ad10 f64) (local $ad01v f64) (local $add f64)
+    ${Array.from({ length: n }, (_, i) => `(local $xw${i} v128) (local $xwq${i} v128) (local $xm${i} v128)`).join(' ')}
     (local.set $lastX (select (i32.sub ${get('gnx')} (i32.const 2)) (i32.const 0)
       (i32.gt_s ${get('gnx')} (i32.const 2))))
     (local.set $lastY (select (i32.sub ${get('gny')} (i32.const 2)) (i32.const 0)
@@ -159,6 +186,7 @@ export function warpWat(n: number, bilinear: boolean): string {
       (if (i32.gt_s ${get('ci')} ${get('lastX')}) (then (local.set $ci ${get('lastX')})))
       (local.set $rem (i32.sub ${get('c0')} (i32.mul ${get('ci')} ${get('step')})))
       (local.set $c ${get('c0')})
+      (local.set $kc (i32.const -1))
       (block $cols_done (loop $cols
         (br_if $cols_done (i32.ge_s ${get('c')} ${get('c1')}))
         (block $next
@@ -166,23 +194,34 @@ export function warpWat(n: number, bilinear: boolean): string {
           (local.set $u (if (result f64) (i32.gt_s ${get('gnx')} (i32.const 1))
             (then (f64.div (f64.convert_i32_s ${get('rem')}) ${get('stepf')}))
             (else ${f64(0)})))
-          (local.set $k00 (i32.sub (i32.add (i32.mul ${get('cj')} ${get('gnx')}) ${get('ci')}) ${get('k0')}))
-          (local.set $k10 (select (i32.add ${get('k00')} (i32.const 1)) ${get('k00')}
-            (i32.gt_s ${get('gnx')} (i32.const 1))))
-          (local.set $k01 (select (i32.add ${get('k00')} ${get('gnx')}) ${get('k00')}
-            (i32.gt_s ${get('gny')} (i32.const 1))))
-          (local.set $k11 (select (i32.add ${get('k01')} (i32.const 1)) ${get('k01')}
-            (i32.gt_s ${get('gnx')} (i32.const 1))))
-          (local.set $i0 ${nodeI('pGix', 'k00')})
-          (local.set $j0 ${nodeI('pGiy', 'k00')})
-          (local.set $p00 ${nodeF('pGfx', 'k00')})
-          (local.set $p10 (f64.add (f64.sub ${nodeI('pGix', 'k10')} ${get('i0')}) ${nodeF('pGfx', 'k10')}))
-          (local.set $p01 (f64.add (f64.sub ${nodeI('pGix', 'k01')} ${get('i0')}) ${nodeF('pGfx', 'k01')}))
-          (local.set $p11 (f64.add (f64.sub ${nodeI('pGix', 'k11')} ${get('i0')}) ${nodeF('pGfx', 'k11')}))
-          (local.set $q00 ${nodeF('pGfy', 'k00')})
-          (local.set $q10 (f64.add (f64.sub ${nodeI('pGiy', 'k10')} ${get('j0')}) ${nodeF('pGfy', 'k10')}))
-          (local.set $q01 (f64.add (f64.sub ${nodeI('pGiy', 'k01')} ${get('j0')}) ${nodeF('pGfy', 'k01')}))
-          (local.set $q11 (f64.add (f64.sub ${nodeI('pGiy', 'k11')} ${get('j0')}) ${nodeF('pGfy', 'k11')}))
+          ;; the cell's corner values, once per cell along the row
+          (if (i32.ne ${get('ci')} ${get('kc')}) (then
+            (local.set $kc ${get('ci')})
+            (local.set $k00 (i32.sub (i32.add (i32.mul ${get('cj')} ${get('gnx')}) ${get('ci')}) ${get('k0')}))
+            (local.set $k10 (select (i32.add ${get('k00')} (i32.const 1)) ${get('k00')}
+              (i32.gt_s ${get('gnx')} (i32.const 1))))
+            (local.set $k01 (select (i32.add ${get('k00')} ${get('gnx')}) ${get('k00')}
+              (i32.gt_s ${get('gny')} (i32.const 1))))
+            (local.set $k11 (select (i32.add ${get('k01')} (i32.const 1)) ${get('k01')}
+              (i32.gt_s ${get('gnx')} (i32.const 1))))
+            (local.set $i0 ${nodeI('pGix', 'k00')})
+            (local.set $j0 ${nodeI('pGiy', 'k00')})
+            (local.set $p00 ${nodeF('pGfx', 'k00')})
+            (local.set $p10 (f64.add (f64.sub ${nodeI('pGix', 'k10')} ${get('i0')}) ${nodeF('pGfx', 'k10')}))
+            (local.set $p01 (f64.add (f64.sub ${nodeI('pGix', 'k01')} ${get('i0')}) ${nodeF('pGfx', 'k01')}))
+            (local.set $p11 (f64.add (f64.sub ${nodeI('pGix', 'k11')} ${get('i0')}) ${nodeF('pGfx', 'k11')}))
+            (local.set $q00 ${nodeF('pGfy', 'k00')})
+            (local.set $q10 (f64.add (f64.sub ${nodeI('pGiy', 'k10')} ${get('j0')}) ${nodeF('pGfy', 'k10')}))
+            (local.set $q01 (f64.add (f64.sub ${nodeI('pGiy', 'k01')} ${get('j0')}) ${nodeF('pGfy', 'k01')}))
+            (local.set $q11 (f64.add (f64.sub ${nodeI('pGiy', 'k11')} ${get('j0')}) ${nodeF('pGfy', 'k11')}))
+            (local.set $a00 ${nodeF('pGa', 'k00')})
+            (local.set $a10 ${nodeF('pGa', 'k10')})
+            (local.set $a01 ${nodeF('pGa', 'k01')})
+            (local.set $a11 ${nodeF('pGa', 'k11')})
+            ${cell('p')}
+            ${cell('q')}
+            ${cell('a')}))
+          (local.set $uv (f64.mul ${get('u')} ${get('v')}))
           (local.set $px ${lerp('p')})
           (local.set $py ${lerp('q')})
           ;; unmapped (NaN node)
@@ -224,6 +263,7 @@ export function warpWat(n: number, bilinear: boolean): string {
           (br_if $next (i32.and ${get('m')} ${get('noData')}))
           ${weights('x', 'fx', n, bilinear)}
           ${weights('y', 'fy', n, bilinear)}
+          ${packX(n)}
           (local.set $xz (i32.const 0))
           ${Array.from({ length: taps }, (_, t) => `(local.set $xz (i32.or ${get('xz')} (f64.eq ${get(`x${t}`)} ${f64(0)})))`).join('\n          ')}
           (local.set $a (i32.shl (i32.add (i32.mul (i32.sub ${get('liy')} (i32.const ${n - 1})) ${get('bw')})
@@ -232,10 +272,6 @@ export function warpWat(n: number, bilinear: boolean): string {
           (local.set $rowV (i32.add ${get('pVar')} ${get('a')}))
           (if ${get('xz')} (then ${sums(n, true)}) (else ${sums(n, false)}))
           (local.set $norm (f64.mul ${get('xs')} ${get('ys')}))
-          (local.set $a00 ${nodeF('pGa', 'k00')})
-          (local.set $a10 ${nodeF('pGa', 'k10')})
-          (local.set $a01 ${nodeF('pGa', 'k01')})
-          (local.set $a11 ${nodeF('pGa', 'k11')})
           (local.set $area ${lerp('a')})
           (local.set $img (f64.div (f64.mul ${get('area')} ${get('si')}) ${get('norm')}))
           (local.set $vr (f64.div (f64.mul (f64.mul ${get('area')} ${get('area')}) ${get('sv')})
