@@ -1,8 +1,11 @@
 /**
- * `gpu-coadd`: the astronomer's and facility's entry point. Today: `info`. The coadd
- * itself (warp, stack, detect over CCD exposures) arrives with the scheduler.
+ * `gpu-coadd`: the astronomer's and facility's entry point: `run` (calexps -> patch
+ * coadds and source catalogs), `demo` (the same on a simulated field), `info`.
  */
+
+import type { Argv } from 'yargs';
 import yargs from 'yargs';
+import { coaddDemo, coaddRun } from './coadd-command.ts';
 import { collectInfo, renderInfo } from './info.ts';
 import { EXIT, runCli, usageFailure } from './main.ts';
 import { packageVersion } from './version.ts';
@@ -31,7 +34,55 @@ export async function gpuCoadd(argv: string[]): Promise<void> {
           code = EXIT.ok;
         },
       )
-      .demandCommand(1, 'name a command: info')
+      .command(
+        'run <inputs..>',
+        'warp, stack, detect and measure calexps (files or directories) onto sky-map patches or a grid',
+        (y) =>
+          coaddOptions(y)
+            .positional('inputs', {
+              type: 'string',
+              array: true,
+              describe: 'calexp files or directories of them',
+            })
+            .option('skymap', {
+              type: 'string',
+              describe: 'sky map config JSON (kind "discrete" or "rings", as gpu-sim writes)',
+            })
+            .option('tract', {
+              type: 'number',
+              array: true,
+              describe: 'only these tracts of the sky map',
+            })
+            .option('grid', {
+              type: 'string',
+              describe: 'an explicit grid: FITS header or a text .head (NAXIS1/2 + TAN WCS)',
+            }),
+        async (args) => {
+          code = await coaddRun(args.inputs as string[], {
+            ...args,
+            out: args.out,
+            skymap: args.skymap,
+            grid: args.grid,
+            tract: args.tract,
+          });
+        },
+      )
+      .command(
+        'demo',
+        'simulate a small field (gpu-sim) and coadd it on the embedded defaults',
+        (y) =>
+          coaddOptions(y)
+            .option('preset', {
+              choices: ['tiny', 'small'] as const,
+              default: 'tiny' as const,
+              describe: 'simulated field',
+            })
+            .option('seed', { type: 'number', default: 1, describe: 'simulation seed' }),
+        async (args) => {
+          code = await coaddDemo({ ...args, skymap: undefined, grid: undefined, tract: undefined });
+        },
+      )
+      .demandCommand(1, 'name a command: run, demo or info')
       .strict()
       .version(packageVersion())
       .epilog(
@@ -42,4 +93,50 @@ export async function gpuCoadd(argv: string[]): Promise<void> {
       .parseAsync();
     return code;
   });
+}
+
+/** Options of `run` and `demo`. */
+function coaddOptions<T>(y: Argv<T>) {
+  return y
+    .option('out', { type: 'string', default: 'gpu-coadd-out', describe: 'output directory' })
+    .option('statistic', {
+      choices: ['MEANCLIP', 'MEAN', 'MEDIAN'] as const,
+      default: 'MEANCLIP' as const,
+      describe: 'stacking statistic (MEAN streams the visits through a fused warp and accumulate)',
+    })
+    .option('kernel', {
+      choices: ['lanczos3', 'lanczos4', 'lanczos5', 'bilinear'] as const,
+      default: 'lanczos3' as const,
+      describe: 'warping kernel',
+    })
+    .option('threshold', {
+      type: 'number',
+      default: 5,
+      describe: 'detection threshold (sigma of the smoothed noise)',
+    })
+    .option('backend', {
+      choices: ['auto', 'webgpu', 'cpu'] as const,
+      default: 'auto' as const,
+      describe: 'compute backend',
+    })
+    .option('threads', {
+      type: 'number',
+      default: 0,
+      describe: 'CPU worker threads (0 = one per core)',
+    })
+    .option('clobber', {
+      type: 'boolean',
+      default: false,
+      describe: 'redo patches that are already finished',
+    })
+    .option('strict', {
+      type: 'boolean',
+      default: false,
+      describe: 'fail on the first unreadable input instead of skipping it',
+    })
+    .option('json', {
+      type: 'boolean',
+      default: false,
+      describe: 'print the run summary as JSON on stdout',
+    });
 }

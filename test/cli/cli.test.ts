@@ -1,6 +1,6 @@
 /** The command-line entry points, run as a user runs them (separate processes). */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -126,5 +126,110 @@ describe('gpu-sim', () => {
     const c = run('gpu-sim', ['--out', join(tmp, 'y'), '--config', join(tmp, 'missing.json')]);
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/cannot read .*missing\.json as JSON/);
+  });
+});
+
+describe('gpu-coadd run and demo', () => {
+  it('demo: simulates a field and writes a coadd, catalogs and summaries per patch; a re-run skips finished patches', () => {
+    const out = join(tmp, 'demo');
+    const r = run('gpu-coadd', ['demo', '--out', out, '--backend', 'cpu', '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.backend.kind).toBe('cpu');
+    expect(s.inputs).toHaveLength(8);
+    expect(s.units).toHaveLength(9);
+    const centre = s.units.find((u: { target: string }) => u.target === 'tract0/patch1,1');
+    expect(centre.visits).toHaveLength(4);
+    expect(centre.sources).toBeGreaterThan(50);
+    expect(centre.coveredPixels).toBeGreaterThan(100000);
+    for (const f of [
+      'coadd.fits',
+      'coverage.fits',
+      'sources.parquet',
+      'sources.fits',
+      'summary.json',
+    ]) {
+      expect(existsSync(join(out, 'coadd', 'tract0', 'patch1,1', 'r', f))).toBe(true);
+    }
+    const again = run('gpu-coadd', ['demo', '--out', out, '--backend', 'cpu', '--json']);
+    expect(again.code).toBe(0);
+    expect(
+      JSON.parse(again.stdout).units.every((u: { skipped?: boolean }) => u.skipped === true),
+    ).toBe(true);
+  });
+
+  it('run: a corrupt file among the inputs is skipped with its reason; an explicit .head grid works', () => {
+    const demo = join(tmp, 'demo', 'sim');
+    const bad = join(tmp, 'bad.fits');
+    writeFileSync(bad, 'SIMPLE  =                    T / not really FITS');
+    const head = join(tmp, 'grid.head');
+    writeFileSync(
+      head,
+      [
+        'NAXIS1  = 300',
+        'NAXIS2  = 300',
+        "CTYPE1  = 'RA---TAN'",
+        "CTYPE2  = 'DEC--TAN'",
+        'CRVAL1  = 150.0',
+        'CRVAL2  = 2.2',
+        'CRPIX1  = 150.5',
+        'CRPIX2  = 150.5',
+        'CD1_1   = -5.5555555555556E-05',
+        'CD1_2   = 0.0',
+        'CD2_1   = 0.0',
+        'CD2_2   = 5.5555555555556E-05',
+      ].join('\n'),
+    );
+    const out = join(tmp, 'grid-out');
+    const r = run('gpu-coadd', [
+      'run',
+      join(demo, 'calexp'),
+      bad,
+      '--grid',
+      head,
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+      '--statistic',
+      'MEAN',
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.skipped).toEqual([{ path: bad, reason: expect.any(String) }]);
+    expect(s.units).toHaveLength(1);
+    expect(s.units[0]).toMatchObject({
+      target: 'grid',
+      band: 'r',
+      statistic: 'MEAN',
+      bbox: { width: 300, height: 300 },
+    });
+    expect(s.units[0].sources).toBeGreaterThan(20);
+  });
+
+  it('bad usage and inputs: no target, nothing usable, nothing overlapping', () => {
+    const demo = join(tmp, 'demo', 'sim');
+    const noTarget = run('gpu-coadd', ['run', join(demo, 'calexp')]);
+    expect(noTarget.code).toBe(2);
+    expect(noTarget.stderr).toMatch(/exactly one of --skymap .* or --grid/);
+    const nothing = run('gpu-coadd', [
+      'run',
+      join(tmp, 'no-such-dir'),
+      '--skymap',
+      join(demo, 'skymap.json'),
+      '--backend',
+      'cpu',
+    ]);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toMatch(/NO_INPUTS/);
+    const far = join(tmp, 'far.head');
+    writeFileSync(
+      far,
+      "NAXIS1 = 100\nNAXIS2 = 100\nCTYPE1 = 'RA---TAN'\nCTYPE2 = 'DEC--TAN'\nCRVAL1 = 10.0\nCRVAL2 = -40.0\nCRPIX1 = 50\nCRPIX2 = 50\nCD1_1 = -5.6E-05\nCD2_2 = 5.6E-05\n",
+    );
+    const none = run('gpu-coadd', ['run', join(demo, 'calexp'), '--grid', far, '--backend', 'cpu']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/NO_OVERLAP/);
   });
 });

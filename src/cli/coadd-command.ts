@@ -1,0 +1,183 @@
+/**
+ * `gpu-coadd run` and `gpu-coadd demo`: calexps -> patch coadds + source catalogs.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createBackend } from '../compute/select.ts';
+import { Header } from '../fits/header.ts';
+import { readFits } from '../fits/reader.ts';
+import { Box2I } from '../geom/box.ts';
+import { DiscreteSkyMap, RingsSkyMap, type SkyMap } from '../geom/skymap.ts';
+import { Wcs } from '../geom/wcs.ts';
+import { scanInputs } from '../scheduler/inputs.ts';
+import { type CoaddTarget, planCoadds, skymapTargets } from '../scheduler/plan.ts';
+import { runCoadd } from '../scheduler/run-coadd.ts';
+import { simulate } from '../sim/index.ts';
+import { CliError, EXIT } from './main.ts';
+import { packageVersion } from './version.ts';
+
+/** Options shared by `run` and `demo`. */
+export interface CoaddCliOptions {
+  readonly out: string;
+  readonly skymap?: string | undefined;
+  readonly tract?: number[] | undefined;
+  readonly grid?: string | undefined;
+  readonly statistic: 'MEAN' | 'MEANCLIP' | 'MEDIAN';
+  readonly kernel: 'lanczos3' | 'lanczos4' | 'lanczos5' | 'bilinear';
+  readonly threshold: number;
+  readonly backend: 'auto' | 'webgpu' | 'cpu';
+  readonly threads: number;
+  readonly clobber: boolean;
+  readonly strict: boolean;
+  readonly json: boolean;
+}
+
+/** A sky map from a JSON config (the simulator writes one: kind "discrete" or "rings"). */
+export function loadSkymap(path: string): SkyMap {
+  let cfg: { kind?: string } & Record<string, unknown>;
+  try {
+    cfg = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new CliError(
+      'BAD_SKYMAP',
+      `cannot read sky map ${path}: ${(e as Error).message}`,
+      EXIT.usage,
+    );
+  }
+  const { kind, name: _name, ...rest } = cfg;
+  if (kind === 'discrete')
+    return new DiscreteSkyMap(rest as ConstructorParameters<typeof DiscreteSkyMap>[0]);
+  if (kind === 'rings')
+    return new RingsSkyMap(rest as ConstructorParameters<typeof RingsSkyMap>[0]);
+  throw new CliError(
+    'BAD_SKYMAP',
+    `sky map ${path} has kind ${JSON.stringify(kind)}; use "discrete" or "rings"`,
+    EXIT.usage,
+  );
+}
+
+/**
+ * An explicit grid: a FITS file's header (primary or IMAGE) or a text header with one
+ * card per line (SWarp's .head), giving NAXIS1, NAXIS2 and a TAN WCS.
+ */
+export async function loadGrid(path: string): Promise<CoaddTarget> {
+  let header: Header;
+  if (/\.fits?(\.fz)?$/i.test(path)) {
+    const f = await readFits(path);
+    const hdu = f.hdus.find((h) => h.header.get('CTYPE1') !== undefined) ?? f.hdus[0];
+    if (!hdu) throw new CliError('BAD_GRID', `${path} has no HDU`, EXIT.usage);
+    header = hdu.header;
+  } else {
+    const lines = readFileSync(path, 'utf8')
+      .split(/\r?\n/)
+      .filter((l) => l.trim() && !/^END\s*$/.test(l));
+    // Accept loose spacing ("NAXIS1 = 100") as well as fixed-format 80-column cards.
+    const card = (l: string) => {
+      const m = /^([A-Z0-9_-]{1,8})\s*=\s*(.*)$/.exec(l.trimEnd());
+      return (m ? `${(m[1] as string).padEnd(8)}= ${m[2]}` : l).padEnd(80).slice(0, 80);
+    };
+    header = Header.fromCardImages(lines.map(card));
+  }
+  const w = header.get('NAXIS1');
+  const h = header.get('NAXIS2');
+  if (typeof w !== 'number' || typeof h !== 'number' || w <= 0 || h <= 0) {
+    throw new CliError(
+      'BAD_GRID',
+      `${path} gives no positive NAXIS1/NAXIS2 for the grid size`,
+      EXIT.usage,
+    );
+  }
+  return { key: 'grid', wcs: Wcs.fromFitsHeader(header), bbox: new Box2I(0, 0, w, h) };
+}
+
+/** Run the coadd; returns the exit code. */
+export async function coaddRun(inputs: readonly string[], o: CoaddCliOptions): Promise<number> {
+  const log = (s: string) => {
+    if (!o.json) process.stderr.write(`${s}\n`);
+  };
+  if (!o.skymap === !o.grid) {
+    throw new CliError(
+      'BAD_TARGET',
+      'give exactly one of --skymap FILE.json or --grid FILE (FITS or .head)',
+      EXIT.usage,
+    );
+  }
+  const targets = o.grid
+    ? [await loadGrid(o.grid)]
+    : skymapTargets(loadSkymap(o.skymap as string), o.tract);
+  const t0 = performance.now();
+  const { inputs: found, skipped } = await scanInputs(inputs, o.strict);
+  for (const s of skipped) log(`gpu-coadd: skipped ${s.path}: ${s.reason}`);
+  if (found.length === 0) {
+    throw new CliError(
+      'NO_INPUTS',
+      `no usable calexp among ${inputs.join(' ')}; give files or directories of calexps`,
+      EXIT.failed,
+    );
+  }
+  const units = planCoadds(found, targets);
+  if (units.length === 0) {
+    throw new CliError(
+      'NO_OVERLAP',
+      `none of the ${found.length} calexps overlaps the ${targets.length} target(s)`,
+      EXIT.failed,
+    );
+  }
+  const { backend, reason } = await createBackend({ backend: o.backend, threads: o.threads });
+  log(`gpu-coadd: ${found.length} calexps, ${units.length} patch-band coadds; ${reason}`);
+  try {
+    const results = await runCoadd(units, {
+      backend,
+      outDir: o.out,
+      statistic: o.statistic,
+      kernel: o.kernel,
+      threshold: o.threshold,
+      clobber: o.clobber,
+      onEvent: (e) => {
+        if (e.type === 'unit-done') {
+          log(
+            `  [${e.done}/${e.total}] ${e.key} ${e.band}: ${e.skipped ? 'already done (use --clobber to redo)' : `${e.sources} sources, ${(e.ms / 1000).toFixed(1)} s`}`,
+          );
+        }
+      },
+    });
+    const summary = {
+      version: packageVersion(),
+      backend: backend.info(),
+      reason,
+      inputs: found.map((i) => i.path),
+      skipped,
+      units: results,
+      seconds: (performance.now() - t0) / 1000,
+    };
+    await mkdir(o.out, { recursive: true });
+    const tmp = join(o.out, `summary.json.tmp-${process.pid}`);
+    await writeFile(tmp, `${JSON.stringify(summary, null, 2)}\n`);
+    await rename(tmp, join(o.out, 'summary.json'));
+    if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else
+      log(`gpu-coadd: done in ${summary.seconds.toFixed(1)} s; outputs in ${o.out} (summary.json)`);
+  } finally {
+    await backend.dispose();
+  }
+  return EXIT.ok;
+}
+
+/** `gpu-coadd demo`: simulate a small field, then coadd it on the embedded defaults. */
+export async function coaddDemo(
+  o: CoaddCliOptions & { preset: 'tiny' | 'small'; seed: number },
+): Promise<number> {
+  const simDir = join(o.out, 'sim');
+  if (!existsSync(join(simDir, 'skymap.json')) || o.clobber) {
+    if (!o.json)
+      process.stderr.write(`gpu-coadd demo: simulating the ${o.preset} field into ${simDir}\n`);
+    await simulate({ preset: o.preset, seed: o.seed }, { outDir: simDir });
+  }
+  return coaddRun([join(simDir, 'calexp')], {
+    ...o,
+    out: join(o.out, 'coadd'),
+    skymap: join(simDir, 'skymap.json'),
+    grid: undefined,
+  });
+}
