@@ -10,8 +10,21 @@
  * uniform random positions with Euclidean number counts, N(> S/N) proportional to
  * (S/N)^-1.5 between snrMin and snrMax (S/N of the optimal PSF flux:
  * flux / (noise * sqrt(4 pi) * sigma)), so bright stars are rare as on the sky.
+ *
+ * When Source Extractor (Debian's `source-extractor`, or `sex`) is on PATH, the same
+ * image is also written as FITS and run through it with comparable settings (128-px
+ * background mesh, a Gaussian filter of the PSF's sigma, a threshold of 5 sigma of the
+ * smoothed noise as ours (DETECT_THRESH 5 sqrt(sum k^2) / sum k, since Source Extractor
+ * measures it in unfiltered-noise units), minimum area 1, its default deblending, the
+ * backend's thread count); its wall time (median, ms) and source count go into
+ * the record's params as `sextractor_ms` and `sextractor_sources`. Absent: skipped.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import type { Backend } from '../src/compute/select.ts';
+import { writeFits } from '../src/fits/index.ts';
 import { MaskedImage } from '../src/image/masked-image.ts';
 import { background } from '../src/ops/background/index.ts';
 import { detect } from '../src/ops/detect/index.ts';
@@ -146,6 +159,8 @@ export interface DetectBenchOptions {
   /** Stop repeating a case once it has used about this many ms (at least 3 runs). */
   readonly budgetMs: number;
   readonly onRecord?: (r: BenchRecord) => void;
+  /** Also run Source Extractor when it is on PATH (default true). */
+  readonly sextractor?: boolean;
 }
 
 /** Stage wall times of one pipeline run, ms. */
@@ -226,6 +241,8 @@ export async function benchDetect(
     const runs: StageTimes[] = [];
     for (let i = 0; i < repeats; i++) runs.push(await runPipeline(backend, image, psfSigma));
     const med = (k: keyof StageTimes) => median(runs.map((r) => r[k]));
+    const sex =
+      o.sextractor === false ? null : await runSextractor(image, psfSigma, info.threads ?? 1, 3);
     const total = runs.map((r) => r.total);
     const rec: BenchRecord = {
       op: 'detect',
@@ -241,6 +258,7 @@ export async function benchDetect(
         background_ms: round(med('background')),
         detect_ms: round(med('detect')),
         measure_ms: round(med('measure')),
+        ...(sex ? { sextractor_ms: round(sex.ms), sextractor_sources: sex.sources } : {}),
       },
       median_ms: median(total),
       min_ms: Math.min(...total),
@@ -275,6 +293,113 @@ async function runFootprints(backend: Backend, mi: MaskedImage, psfSigma: number
   const f = d.positive;
   if (!f) return '';
   return `${f.count}:${Array.from(f.area).join(',')}:${Array.from(f.peakX).join(',')}`;
+}
+
+/** The Source Extractor executable on PATH, or null. */
+export function findSextractor(): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    for (const name of ['source-extractor', 'sex']) {
+      const p = join(dir, name);
+      if (existsSync(p)) return p;
+    }
+  }
+  return null;
+}
+
+/**
+ * Run Source Extractor on `mi`'s image (written as float32 FITS in a temporary
+ * directory) `repeats` times with settings comparable to background + detect + measure;
+ * the median wall time (ms, the process alone, not our FITS write) and the number of
+ * sources of its catalog. Null when it is not installed or fails.
+ */
+export async function runSextractor(
+  mi: MaskedImage,
+  psfSigma: number,
+  threads: number,
+  repeats: number,
+): Promise<{ ms: number; sources: number } | null> {
+  const exe = findSextractor();
+  if (!exe) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'gpu-drp-sex-'));
+  try {
+    const image = join(dir, 'image.fits');
+    await writeFits(image, [{ data: mi.image.data, shape: [mi.width, mi.height] }]);
+    // Normalized Gaussian filter of the PSF (half-size 3 sigma, at most 31 px).
+    const h = Math.min(15, Math.ceil(3 * psfSigma));
+    const rows: string[] = ['CONV NORM', `# Gaussian sigma ${psfSigma} px`];
+    let sum = 0;
+    let sum2 = 0;
+    for (let y = -h; y <= h; y++) {
+      const row: string[] = [];
+      for (let x = -h; x <= h; x++) {
+        const k = Number(Math.exp(-(x * x + y * y) / (2 * psfSigma * psfSigma)).toPrecision(6));
+        sum += k;
+        sum2 += k * k;
+        row.push(String(k));
+      }
+      rows.push(row.join(' '));
+    }
+    // Source Extractor compares the filtered image with the unfiltered background RMS;
+    // 5 sigma of the smoothed noise (our threshold) is 5 sqrt(sum k^2) / sum k of that.
+    const thresh = (5 * Math.sqrt(sum2)) / sum;
+    writeFileSync(join(dir, 'psf.conv'), `${rows.join('\n')}\n`);
+    writeFileSync(
+      join(dir, 'bench.param'),
+      ['NUMBER', 'X_IMAGE', 'Y_IMAGE', 'FLUX_ISO', 'FLUX_APER(4)', 'FLAGS', ''].join('\n'),
+    );
+    const catalog = join(dir, 'bench.cat');
+    const config: Record<string, string> = {
+      CATALOG_NAME: catalog,
+      CATALOG_TYPE: 'ASCII_HEAD',
+      PARAMETERS_NAME: join(dir, 'bench.param'),
+      DETECT_TYPE: 'CCD',
+      DETECT_MINAREA: '1',
+      DETECT_THRESH: thresh.toFixed(4),
+      ANALYSIS_THRESH: thresh.toFixed(4),
+      THRESH_TYPE: 'RELATIVE',
+      FILTER: 'Y',
+      FILTER_NAME: join(dir, 'psf.conv'),
+      DEBLEND_NTHRESH: '32',
+      DEBLEND_MINCONT: '0.005',
+      CLEAN: 'N',
+      MASK_TYPE: 'NONE',
+      PHOT_APERTURES: '6,12,18,24',
+      SATUR_LEVEL: '1e10',
+      GAIN: '0',
+      PIXEL_SCALE: '1',
+      SEEING_FWHM: (2.3548 * psfSigma).toFixed(3),
+      BACK_TYPE: 'AUTO',
+      BACK_SIZE: '128',
+      BACK_FILTERSIZE: '1',
+      BACKPHOTO_TYPE: 'GLOBAL',
+      CHECKIMAGE_TYPE: 'NONE',
+      MEMORY_BUFSIZE: '4096',
+      VERBOSE_TYPE: 'QUIET',
+      WRITE_XML: 'N',
+      NTHREADS: String(Math.max(1, threads)),
+    };
+    writeFileSync(join(dir, 'bench.sex'), '');
+    const args = [image, '-c', join(dir, 'bench.sex')];
+    for (const [k, v] of Object.entries(config)) args.push(`-${k}`, v);
+    const times: number[] = [];
+    for (let i = 0; i < Math.max(1, repeats); i++) {
+      const t0 = performance.now();
+      const r = spawnSync(exe, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+      const t1 = performance.now();
+      if (r.status !== 0) return null;
+      times.push(t1 - t0);
+    }
+    let sources = 0;
+    for (const line of readFileSync(catalog, 'utf8').split('\n')) {
+      if (line.trim() !== '' && !line.startsWith('#')) sources++;
+    }
+    return { ms: median(times), sources };
+  } catch {
+    return null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function round(x: number): number {
