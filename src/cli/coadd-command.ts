@@ -135,6 +135,10 @@ export async function coaddRun(inputs: readonly string[], o: CoaddCliOptions): P
       threshold: o.threshold,
       clobber: o.clobber,
       onEvent: (e) => {
+        if (e.type === 'fallback')
+          process.stderr.write(
+            `gpu-coadd: warning: ${e.key} ${e.band} redone on the CPU: ${e.reason}\n`,
+          );
         if (e.type === 'unit-done') {
           log(
             `  [${e.done}/${e.total}] ${e.key} ${e.band}: ${e.skipped ? 'already done (use --clobber to redo)' : `${e.sources} sources, ${(e.ms / 1000).toFixed(1)} s`}`,

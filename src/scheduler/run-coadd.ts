@@ -11,6 +11,8 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeCatalogFits } from '../catalog/fits.ts';
 import { writeCatalogParquet } from '../catalog/parquet.ts';
+import { CpuBackend } from '../compute/cpu/cpu-backend.ts';
+import { ComputeError } from '../compute/errors.ts';
 import type { Backend } from '../compute/select.ts';
 import { writeFits } from '../fits/writer.ts';
 import { Exposure } from '../image/exposure.ts';
@@ -28,6 +30,7 @@ import type { CoaddUnit } from './plan.ts';
 
 /** Options of a coadd run. */
 export interface CoaddRunOptions {
+  /** Where to compute; a lost GPU device (or its memory running out) falls back to the CPU. */
   readonly backend: Backend;
   readonly outDir: string;
   readonly statistic: 'MEAN' | 'MEANCLIP' | 'MEDIAN';
@@ -48,6 +51,12 @@ export type CoaddEvent =
       readonly band: string;
       readonly done: number;
       readonly total: number;
+    }
+  | {
+      readonly type: 'fallback';
+      readonly key: string;
+      readonly band: string;
+      readonly reason: string;
     }
   | {
       readonly type: 'unit-done';
@@ -88,51 +97,85 @@ export async function runCoadd(
 ): Promise<Array<UnitSummary | { target: string; band: string; skipped: true }>> {
   const out: Array<UnitSummary | { target: string; band: string; skipped: true }> = [];
   let done = 0;
-  for (const unit of units) {
-    const dir = join(o.outDir, unit.target.key, unit.band);
-    const summaryPath = join(dir, 'summary.json');
-    o.onEvent?.({
-      type: 'unit-start',
-      key: unit.target.key,
-      band: unit.band,
-      done,
-      total: units.length,
-    });
-    if (!o.clobber && existsSync(summaryPath)) {
+  let backend = o.backend;
+  let cpuFallback: CpuBackend | null = null;
+  try {
+    for (const unit of units) {
+      const dir = join(o.outDir, unit.target.key, unit.band);
+      const summaryPath = join(dir, 'summary.json');
+      o.onEvent?.({
+        type: 'unit-start',
+        key: unit.target.key,
+        band: unit.band,
+        done,
+        total: units.length,
+      });
+      if (!o.clobber && existsSync(summaryPath)) {
+        done++;
+        out.push({ target: unit.target.key, band: unit.band, skipped: true });
+        o.onEvent?.({
+          type: 'unit-done',
+          key: unit.target.key,
+          band: unit.band,
+          done,
+          total: units.length,
+          skipped: true,
+          ms: 0,
+          sources: 0,
+        });
+        continue;
+      }
+      const t0 = performance.now();
+      let s: UnitSummary;
+      try {
+        s = await runUnit(unit, dir, o, backend);
+      } catch (e) {
+        // A lost device or exhausted GPU memory: redo this unit, and the rest, on the CPU.
+        if (
+          backend.kind !== 'webgpu' ||
+          !(e instanceof ComputeError) ||
+          !FALLBACK_CODES.has(e.code)
+        )
+          throw e;
+        o.onEvent?.({ type: 'fallback', key: unit.target.key, band: unit.band, reason: e.message });
+        cpuFallback ??= new CpuBackend({});
+        backend = cpuFallback;
+        s = await runUnit(unit, dir, o, backend);
+      }
+      await atomicJson(summaryPath, s);
       done++;
-      out.push({ target: unit.target.key, band: unit.band, skipped: true });
+      out.push(s);
       o.onEvent?.({
         type: 'unit-done',
         key: unit.target.key,
         band: unit.band,
         done,
         total: units.length,
-        skipped: true,
-        ms: 0,
-        sources: 0,
+        skipped: false,
+        ms: performance.now() - t0,
+        sources: s.sources,
       });
-      continue;
     }
-    const t0 = performance.now();
-    const s = await runUnit(unit, dir, o);
-    await atomicJson(summaryPath, s);
-    done++;
-    out.push(s);
-    o.onEvent?.({
-      type: 'unit-done',
-      key: unit.target.key,
-      band: unit.band,
-      done,
-      total: units.length,
-      skipped: false,
-      ms: performance.now() - t0,
-      sources: s.sources,
-    });
+  } finally {
+    await cpuFallback?.dispose();
   }
   return out;
 }
 
-async function runUnit(unit: CoaddUnit, dir: string, o: CoaddRunOptions): Promise<UnitSummary> {
+/** Compute errors after which the scheduler retries on the CPU backend. */
+const FALLBACK_CODES = new Set([
+  'GPU_DEVICE_LOST',
+  'GPU_OUT_OF_MEMORY',
+  'GPU_INTERNAL',
+  'BACKEND_DISPOSED',
+]);
+
+async function runUnit(
+  unit: CoaddUnit,
+  dir: string,
+  o: CoaddRunOptions,
+  backend: Backend,
+): Promise<UnitSummary> {
   const t: Record<string, number> = {};
   const lap = (name: string, t0: number) => {
     t[name] = (t[name] ?? 0) + (performance.now() - t0);
@@ -163,29 +206,29 @@ async function runUnit(unit: CoaddUnit, dir: string, o: CoaddRunOptions): Promis
     const visits: WarpSource[][] = [];
     for (const v of unit.visits) visits.push(await readVisit(v.inputs));
     const t0 = performance.now();
-    result = await coaddMean(o.backend, visits, target, { warp: { kernel: o.kernel } });
+    result = await coaddMean(backend, visits, target, { warp: { kernel: o.kernel } });
     lap('warp+stack', t0);
   } else {
     const warps: MaskedImage[] = [];
     for (const v of unit.visits) {
       const sources = await readVisit(v.inputs);
       const t0 = performance.now();
-      warps.push((await warp(o.backend, sources, target, { kernel: o.kernel })).warp);
+      warps.push((await warp(backend, sources, target, { kernel: o.kernel })).warp);
       lap('warp', t0);
     }
     const t0 = performance.now();
-    result = await stack(o.backend, warps, { statistic: o.statistic });
+    result = await stack(backend, warps, { statistic: o.statistic });
     lap('stack', t0);
   }
   const psfSigma = psfN > 0 ? psfSum / psfN : 2;
   let t0 = performance.now();
-  const det = await detect(o.backend, result.coadd, { psfSigma, thresholdValue: o.threshold });
+  const det = await detect(backend, result.coadd, { psfSigma, thresholdValue: o.threshold });
   lap('detect', t0);
   t0 = performance.now();
   const mi = new MaskedImage(result.coadd.image, det.mask, result.coadd.variance);
   const m = det.positive
     ? await measure(
-        o.backend,
+        backend,
         mi,
         det.positive,
         { psf: { kind: 'gaussian', sigma: psfSigma } },
