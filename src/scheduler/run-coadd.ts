@@ -3,7 +3,8 @@
  * (MEAN takes the fused streaming path), then sources are detected and measured on the
  * coadd, and everything is written atomically under `<out>/<target>/<band>/`:
  * `coadd.fits` (Exposure: IMAGE, MASK, VARIANCE, WCS, PSF), `coverage.fits` (inputs per
- * pixel), `sources.parquet` and `sources.fits` (the catalog), and `summary.json` (written
+ * pixel), `sources.parquet` and `sources.fits` (the catalog), `preview.png` (asinh
+ * stretch, sources circled), and `summary.json` (written
  * last: a unit with a summary is finished, and re-runs skip it unless `clobber`).
  */
 import { existsSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { writeFits } from '../fits/writer.ts';
 import { Exposure } from '../image/exposure.ts';
 import { readExposure, writeExposure } from '../image/exposure-fits.ts';
 import { MaskedImage } from '../image/masked-image.ts';
+import { encodePngGrey, stretch } from '../image/preview.ts';
 import { GaussianPsf, kernelSizeForSigma } from '../image/psf.ts';
 import { coaddMean } from '../ops/coadd/index.ts';
 import { detect } from '../ops/detect/index.ts';
@@ -82,6 +84,12 @@ export interface UnitSummary {
   readonly coveredPixels: number;
   readonly timingsMs: Readonly<Record<string, number>>;
   readonly files: Readonly<Record<string, string>>;
+}
+
+async function atomicBytes(path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, path);
 }
 
 async function atomicJson(path: string, value: unknown): Promise<void> {
@@ -257,6 +265,11 @@ async function runUnit(
     await writeCatalogParquet(join(dir, files.parquet), cat);
     await writeCatalogFits(join(dir, files.fits), cat);
   }
+  // A quick look: asinh stretch, detected sources circled.
+  const circles = m ? Array.from(m.x, (x, i) => ({ x, y: m.y[i] as number, r: 4 * psfSigma })) : [];
+  const view = stretch(result.coadd.image, { circles, bin: target.bbox.width > 2000 ? 2 : 1 });
+  files.preview = 'preview.png';
+  await atomicBytes(join(dir, files.preview), encodePngGrey(view.width, view.height, view.grey));
   lap('write', t0);
   return {
     target: target.key,
