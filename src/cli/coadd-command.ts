@@ -12,7 +12,7 @@ import { DiscreteSkyMap, RingsSkyMap, type SkyMap } from '../geom/skymap.ts';
 import { Wcs } from '../geom/wcs.ts';
 import { scanInputs } from '../scheduler/inputs.ts';
 import { type CoaddTarget, planCoadds, skymapTargets } from '../scheduler/plan.ts';
-import { runCoadd } from '../scheduler/run-coadd.ts';
+import { type CoaddEvent, runCoadd } from '../scheduler/run-coadd.ts';
 import { simulate } from '../sim/index.ts';
 import { CliError, EXIT } from './main.ts';
 import { packageVersion } from './version.ts';
@@ -91,6 +91,39 @@ export async function loadGrid(path: string): Promise<CoaddTarget> {
   return { key: 'grid', wcs: Wcs.fromFitsHeader(header), bbox: new Box2I(0, 0, w, h) };
 }
 
+/**
+ * Progress: on a terminal a one-line bar (units done / total, the current unit); in a
+ * batch log (stderr not a terminal) one JSON object per event and line, for machines.
+ * With --json, stdout holds only the summary and stderr stays quiet but for warnings.
+ */
+function progressRenderer(json: boolean): (e: CoaddEvent) => void {
+  const tty = process.stderr.isTTY === true;
+  const t0 = performance.now();
+  return (e) => {
+    if (e.type === 'fallback') {
+      process.stderr.write(
+        `${tty ? '\n' : ''}gpu-coadd: warning: ${e.key} ${e.band} redone on the CPU: ${e.reason}\n`,
+      );
+    }
+    if (json || e.type === 'fallback') return;
+    if (!tty) {
+      process.stderr.write(`${JSON.stringify({ ...e, t: Math.round(performance.now() - t0) })}\n`);
+      return;
+    }
+    const width = 30;
+    const filled = Math.round((width * e.done) / Math.max(1, e.total));
+    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${e.done}/${e.total}`;
+    const what =
+      e.type === 'unit-start'
+        ? `${e.key} ${e.band}`
+        : e.type === 'unit-done'
+          ? `${e.key} ${e.band}: ${e.skipped ? 'already done' : `${e.sources} sources`}`
+          : '';
+    process.stderr.write(`\r${bar} ${what}`.padEnd(100).slice(0, 100));
+    if (e.type === 'unit-done' && e.done === e.total) process.stderr.write('\n');
+  };
+}
+
 /** Run the coadd; returns the exit code. */
 export async function coaddRun(inputs: readonly string[], o: CoaddCliOptions): Promise<number> {
   const log = (s: string) => {
@@ -134,17 +167,7 @@ export async function coaddRun(inputs: readonly string[], o: CoaddCliOptions): P
       kernel: o.kernel,
       threshold: o.threshold,
       clobber: o.clobber,
-      onEvent: (e) => {
-        if (e.type === 'fallback')
-          process.stderr.write(
-            `gpu-coadd: warning: ${e.key} ${e.band} redone on the CPU: ${e.reason}\n`,
-          );
-        if (e.type === 'unit-done') {
-          log(
-            `  [${e.done}/${e.total}] ${e.key} ${e.band}: ${e.skipped ? 'already done (use --clobber to redo)' : `${e.sources} sources, ${(e.ms / 1000).toFixed(1)} s`}`,
-          );
-        }
-      },
+      onEvent: progressRenderer(o.json),
     });
     const summary = {
       version: packageVersion(),
