@@ -109,25 +109,60 @@ export interface ThresholdBandArgs {
   readonly end: number;
 }
 
+/**
+ * Above-threshold flags of row y (spec.ts step 2) into `row`: a pixel is above when
+ * v = s image' is finite, variance' is finite and > 0, and v >= float32(thr *
+ * float32(sqrt(variance'))). Non-positive v never is (the bound is > 0); a float64
+ * pre-test v^2 < 0.999 thr^2 variance' (far from float32 rounding) skips the square root
+ * for pixels clearly below.
+ */
+function thresholdRow(
+  img: Float32Array,
+  vr: Float32Array,
+  W: number,
+  y: number,
+  sign: number,
+  thr: number,
+  row: Uint8Array,
+): void {
+  const base = y * W;
+  const thr2 = 0.999 * thr * thr;
+  for (let x = 0; x < W; x++) {
+    const v = sign * (img[base + x] as number);
+    let f = 0;
+    if (v > 0) {
+      const s = vr[base + x] as number;
+      if (s > 0 && s - s === 0 && v - v === 0 && v * v >= thr2 * s) {
+        if (v >= fround(thr * fround(Math.sqrt(s)))) f = 1;
+      }
+    }
+    row[x] = f;
+  }
+}
+
 /** Runs of the above-threshold pixels of rows [start, end), their unions and peaks. */
 export function thresholdBand(a: ThresholdBandArgs): BandRuns {
-  const { img, vr, width: W, height: H, sign } = a;
+  const img = a.img;
+  const vr = a.vr;
+  const W = a.width;
+  const H = a.height;
+  const sign = a.sign;
   const thr = fround(a.threshold);
-  const above = (p: number): boolean => {
-    const v = fround(sign * (img[p] as number));
-    const s = vr[p] as number;
-    // v - v === 0 rejects NaN and infinities; s > 0 and finite.
-    return v - v === 0 && s > 0 && s - s === 0 && v >= fround(thr * fround(Math.sqrt(s)));
-  };
   const b = new RunBuilder();
-  const row = new Uint8Array(W);
+  // Flags of rows y - 1, y, y + 1 (all 0 off the image).
+  let prev = new Uint8Array(W);
+  let cur = new Uint8Array(W);
+  let next = new Uint8Array(W);
+  if (a.start > 0) thresholdRow(img, vr, W, a.start - 1, sign, thr, prev);
+  if (a.start < H) thresholdRow(img, vr, W, a.start, sign, thr, cur);
   const peaks: number[] = [];
   const peakRuns: number[] = [];
   for (let y = a.start; y < a.end; y++) {
     const base = y * W;
-    for (let x = 0; x < W; x++) row[x] = above(base + x) ? 1 : 0;
+    if (y + 1 < H) thresholdRow(img, vr, W, y + 1, sign, thr, next);
+    else next.fill(0);
     const first = b.n;
-    b.addRow(y, row, W, y > a.start);
+    b.addRow(y, cur, W, y > a.start);
     for (let r = first; r < b.n; r++) {
       const x0 = b.runs[3 * r + 1] as number;
       const x1 = b.runs[3 * r + 2] as number;
@@ -136,13 +171,12 @@ export function thresholdBand(a: ThresholdBandArgs): BandRuns {
         const vp = sign * (img[p] as number);
         let peak = true;
         for (let dy = -1; dy <= 1 && peak; dy++) {
-          const yy = y + dy;
-          if (yy < 0 || yy >= H) continue;
+          const flags = dy < 0 ? prev : dy > 0 ? next : cur;
+          const qb = p + dy * W;
           for (let dx = -1; dx <= 1; dx++) {
             const xx = x + dx;
-            if ((dx === 0 && dy === 0) || xx < 0 || xx >= W) continue;
-            const q = yy * W + xx;
-            if (!above(q)) continue;
+            if ((dx === 0 && dy === 0) || xx < 0 || xx >= W || flags[xx] === 0) continue;
+            const q = qb + dx;
             const vq = sign * (img[q] as number);
             if (vq > vp || (vq === vp && q < p)) {
               peak = false;
@@ -156,6 +190,10 @@ export function thresholdBand(a: ThresholdBandArgs): BandRuns {
         }
       }
     }
+    const t = prev;
+    prev = cur;
+    cur = next;
+    next = t;
   }
   return {
     runs: b.runs.slice(0, 3 * b.n),

@@ -37,6 +37,8 @@ const CENTROID = 16;
 const SHAPE = 32;
 const PSFFLUX = 64;
 const SUB = 5;
+/** Sub-pixel centre offsets (j + 0.5) / SUB - 0.5, pixels. */
+const SUB_OFF = Float64Array.from({ length: SUB }, (_, j) => (j + 0.5) / SUB - 0.5);
 
 /**
  * Measure sources [start, end). Each source's neighbourhood is first copied into a
@@ -81,6 +83,8 @@ export function measureSources(a: MeasureSourcesArgs): void {
   const sOk = new Uint8Array(S * S);
   const ex = new Float64Array(S);
   const ey = new Float64Array(S);
+  const subX2 = new Float64Array(SUB);
+  const subY2 = new Float64Array(SUB);
   for (let s = a.start; s < a.end; s++) {
     const px = peakX[s] as number;
     const py = peakY[s] as number;
@@ -320,19 +324,27 @@ export function measureSources(a: MeasureSourcesArgs): void {
         const d = Math.sqrt(dx * dx + dy * dy);
         if (d >= rmax + 0.7072) continue;
         const code = sOk[so + p] as number;
+        let subReady = false;
         for (let k = 0; k < nap; k++) {
           const r = radii[k] as number;
           let f: number;
           if (d <= r - 0.7072) f = 1;
           else if (d >= r + 0.7072) f = 0;
           else {
+            if (!subReady) {
+              for (let ii = 0; ii < SUB; ii++) {
+                const sx = dx + (SUB_OFF[ii] as number);
+                const sy = dy + (SUB_OFF[ii] as number);
+                subX2[ii] = sx * sx;
+                subY2[ii] = sy * sy;
+              }
+              subReady = true;
+            }
+            const r2 = r * r;
             let c = 0;
             for (let jj = 0; jj < SUB; jj++) {
-              const sy = dy + (jj + 0.5) / SUB - 0.5;
-              for (let ii = 0; ii < SUB; ii++) {
-                const sx = dx + (ii + 0.5) / SUB - 0.5;
-                if (sx * sx + sy * sy <= r * r) c++;
-              }
+              const sy2 = subY2[jj] as number;
+              for (let ii = 0; ii < SUB; ii++) if ((subX2[ii] as number) + sy2 <= r2) c++;
             }
             f = c / (SUB * SUB);
           }
