@@ -202,3 +202,54 @@ export function thresholdBand(a: ThresholdBandArgs): BandRuns {
     peakRuns: Int32Array.from(peakRuns),
   };
 }
+
+/** Arguments of `nonFiniteBand` (rows [start, end)). */
+export interface NonFiniteBandArgs {
+  readonly img: Float32Array;
+  readonly vr: Float32Array;
+  readonly width: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Indices of the pixels of rows [start, end) whose image or variance is not finite. */
+export function nonFiniteBand(a: NonFiniteBandArgs): Int32Array {
+  const img = a.img;
+  const vr = a.vr;
+  const out: number[] = [];
+  const e = a.end * a.width;
+  for (let i = a.start * a.width; i < e; i++) {
+    const v = img[i] as number;
+    const s = vr[i] as number;
+    if (v - v !== 0 || s - s !== 0) out.push(i);
+  }
+  return Int32Array.from(out);
+}
+
+/** Arguments of `edgeMaskBand` (rows [start, end)). */
+export interface EdgeMaskBandArgs {
+  readonly src: Int32Array;
+  readonly dst: Int32Array;
+  readonly width: number;
+  readonly height: number;
+  /** Border width, pixels (half the smoothing kernel). */
+  readonly border: number;
+  readonly edgeBits: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** dst = src with `edgeBits` OR-ed on the border of width `border` (rows [start, end)). */
+export function edgeMaskBand(a: EdgeMaskBandArgs): void {
+  const { src, dst, width: W, height: H, border: r, edgeBits } = a;
+  for (let y = a.start; y < a.end; y++) {
+    const row = y * W;
+    if (y < r || y >= H - r) {
+      for (let x = 0; x < W; x++) dst[row + x] = (src[row + x] as number) | edgeBits;
+      continue;
+    }
+    dst.set(src.subarray(row, row + W), row);
+    for (let x = 0; x < Math.min(r, W); x++) dst[row + x] = (src[row + x] as number) | edgeBits;
+    for (let x = Math.max(0, W - r); x < W; x++) dst[row + x] = (src[row + x] as number) | edgeBits;
+  }
+}

@@ -5,7 +5,9 @@
  * (footprints.ts).
  */
 import type { CpuBackend } from '../../compute/cpu/cpu-backend.ts';
+import { Mask } from '../../image/mask.ts';
 import type { MaskedImage } from '../../image/masked-image.ts';
+import { toSharedFloat32, toSharedInt32 } from '../../image/pixel-buffer.ts';
 import type { BandRuns } from './cpu-kernel.ts';
 import { assembleFootprints, type FootprintSet, type RasterRuns } from './footprints.ts';
 import { growRuns, type KeptRuns } from './grow-runs.ts';
@@ -23,10 +25,45 @@ export async function detectCpu(
   mi: MaskedImage,
   p: PreparedDetect,
 ): Promise<DetectResult> {
-  const smoothed = await smoothForDetection(cpu, mi, p);
+  const { width: W, height: H } = p;
+  const opts = { pixelsPerRow: W, minRowsPerTask: 32 };
+  const img = toSharedFloat32(mi.image.data);
+  const vr = toSharedFloat32(mi.variance.data);
+  const badBands = await cpu.mapRows<object, Int32Array>(
+    KERNELS,
+    'nonFiniteBand',
+    { img, vr, width: W },
+    H,
+    opts,
+  );
+  let nBad = 0;
+  for (const b of badBands) nBad += b.length;
+  const bad = new Int32Array(nBad);
+  nBad = 0;
+  for (const b of badBands) {
+    bad.set(b, nBad);
+    nBad += b.length;
+  }
+  const smoothed = await smoothForDetection(cpu, mi, p, bad);
   const sets: FootprintSet[] = [];
   for (const sign of p.polarities) sets.push(await footprintsCpu(cpu, smoothed, p, sign));
-  return detectResult(mi, p, smoothed, sets);
+  // The mask copy with EDGE on the unsmoothable border, in row bands.
+  const edgeMask = new Mask(W, H, { xy0: mi.mask.xy0, planes: mi.mask.planes });
+  await cpu.parallelRows(
+    KERNELS,
+    'edgeMaskBand',
+    {
+      src: toSharedInt32(mi.mask.data),
+      dst: edgeMask.data,
+      width: W,
+      height: H,
+      border: (p.kernelSize - 1) / 2,
+      edgeBits: p.edgeBits,
+    },
+    H,
+    opts,
+  );
+  return detectResult(mi, p, smoothed, sets, edgeMask);
 }
 
 /** Runs of all bands joined into one raster-ordered list with global union-find roots. */

@@ -26,25 +26,33 @@ export interface DetectResult {
  * Smooth with the PSF Gaussian (LSST: normalized, the unsmoothable border NaN). Pixels
  * whose image or variance is not finite enter the smoothing as 0 (background-subtracted
  * sky, no variance) so that one NaN does not blank a kernel-sized hole, and come out
- * NaN themselves so that they are never detected.
+ * NaN themselves so that they are never detected. `nonFinite` (ascending pixel indices
+ * of those pixels) may be given when the caller has found them already.
  */
 export async function smoothForDetection(
   backend: Backend,
   mi: MaskedImage,
   p: PreparedDetect,
+  nonFinite?: ArrayLike<number>,
 ): Promise<MaskedImage> {
-  const img = mi.image.data;
-  const vr = mi.variance.data;
-  const bad: number[] = [];
-  for (let i = 0; i < img.length; i++) {
-    const a = img[i] as number;
-    const v = vr[i] as number;
-    if (a - a !== 0 || v - v !== 0) bad.push(i);
+  let bad: ArrayLike<number>;
+  if (nonFinite) bad = nonFinite;
+  else {
+    const img = mi.image.data;
+    const vr = mi.variance.data;
+    const list: number[] = [];
+    for (let i = 0; i < img.length; i++) {
+      const a = img[i] as number;
+      const v = vr[i] as number;
+      if (a - a !== 0 || v - v !== 0) list.push(i);
+    }
+    bad = list;
   }
   let input = mi;
   if (bad.length > 0) {
     input = new MaskedImage(mi.image.clone(), mi.mask, mi.variance.clone());
-    for (const i of bad) {
+    for (let k = 0; k < bad.length; k++) {
+      const i = bad[k] as number;
       input.image.data[i] = 0;
       input.variance.data[i] = 0;
     }
@@ -53,22 +61,26 @@ export async function smoothForDetection(
     kernel: { kind: 'gaussian', sigma: p.psfSigma, size: p.kernelSize },
     edge: 'nan',
   });
-  for (const i of bad) out.image.data[i] = Number.NaN;
+  for (let k = 0; k < bad.length; k++) out.image.data[bad[k] as number] = Number.NaN;
   return out;
 }
 
-/** The result: mask copy with the border EDGE and footprint bits. */
+/**
+ * The result: mask copy with the border EDGE and footprint bits. `edgeMask`, when given,
+ * is that copy with EDGE already set (the CPU backend makes it in row bands).
+ */
 export function detectResult(
   mi: MaskedImage,
   p: PreparedDetect,
   smoothed: MaskedImage,
   sets: readonly FootprintSet[],
+  edgeMask?: Mask,
 ): DetectResult {
-  const mask = mi.mask.clone();
+  const mask = edgeMask ?? mi.mask.clone();
   const m = mask.data;
   const { width: W, height: H } = p;
   const r = (p.kernelSize - 1) / 2;
-  for (let y = 0; y < H; y++) {
+  for (let y = 0; y < H && !edgeMask; y++) {
     const row = y * W;
     if (y < r || y >= H - r) {
       for (let x = 0; x < W; x++) m[row + x] = (m[row + x] as number) | p.edgeBits;
