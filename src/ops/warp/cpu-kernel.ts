@@ -279,11 +279,12 @@ export async function warpRows(a: WarpRowsArgs): Promise<number> {
   const pGiy = pGfx + gBytes;
   const pGfy = pGiy + gBytes;
   const pGa = pGfy + gBytes;
+  // Output strips: TILE rows of the region's width (long row copies).
+  const stripBytes = 16 * Math.ceil((4 * TILE * rw) / 16);
   const pOImg = 16 * Math.ceil((pGa + gBytes) / 16);
-  const tileBytes = 4 * TILE * TILE;
-  const pOVar = pOImg + tileBytes;
-  const pOMsk = pOVar + tileBytes;
-  const pImg = pOMsk + tileBytes;
+  const pOVar = pOImg + stripBytes;
+  const pOMsk = pOVar + stripBytes;
+  const pImg = pOMsk + stripBytes;
   let boxCap = 0;
   let pVar = 0;
   let pMsk = 0;
@@ -307,9 +308,9 @@ export async function warpRows(a: WarpRowsArgs): Promise<number> {
       mImg = new Float32Array(buf, pImg, boxCap);
       mVar = new Float32Array(buf, pVar, boxCap);
       mMsk = new Int32Array(buf, pMsk, boxCap);
-      mOImg = new Float32Array(buf, pOImg, TILE * TILE);
-      mOVar = new Float32Array(buf, pOVar, TILE * TILE);
-      mOMsk = new Int32Array(buf, pOMsk, TILE * TILE);
+      mOImg = new Float32Array(buf, pOImg, TILE * rw);
+      mOVar = new Float32Array(buf, pOVar, TILE * rw);
+      mOMsk = new Int32Array(buf, pOMsk, TILE * rw);
     }
   };
   reserve(TILE * TILE * 2);
@@ -318,11 +319,19 @@ export async function warpRows(a: WarpRowsArgs): Promise<number> {
   new Int32Array(buf as unknown as ArrayBuffer, pGiy, kn).set(giy.subarray(k0, k0 + kn));
   new Float32Array(buf as unknown as ArrayBuffer, pGfy, kn).set(gfy.subarray(k0, k0 + kn));
   new Float32Array(buf as unknown as ArrayBuffer, pGa, kn).set(garea.subarray(k0, k0 + kn));
+  const ox = gx0 + cB0 - ox0;
   let filled = 0;
   for (let r0 = rB0; r0 < rB1; r0 += TILE) {
     const r1 = Math.min(rB1, r0 + TILE);
     const cj0 = cellY(r0);
     const cj1 = Math.min(cellY(r1 - 1) + 1, gny - 1);
+    for (let r = r0, d = 0; r < r1; r++, d += rw) {
+      const s = (gy0 + r - oy0) * ow + ox;
+      mOImg.set(outImg.subarray(s, s + rw), d);
+      mOVar.set(outVar.subarray(s, s + rw), d);
+      mOMsk.set(outMsk.subarray(s, s + rw), d);
+    }
+    let stripFilled = 0;
     for (let c0 = cB0; c0 < cB1; c0 += TILE) {
       const c1 = Math.min(cB1, c0 + TILE);
       // The hull of the tile's cell nodes bounds its source positions.
@@ -359,14 +368,7 @@ export async function warpRows(a: WarpRowsArgs): Promise<number> {
         mVar.set(srcVar.subarray(s, s + bw), d);
         mMsk.set(srcMsk.subarray(s, s + bw), d);
       }
-      const tw = c1 - c0;
-      const ox = gx0 + c0 - ox0;
-      for (let r = r0, d = 0; r < r1; r++, d += tw) {
-        const s = (gy0 + r - oy0) * ow + ox;
-        mOImg.set(outImg.subarray(s, s + tw), d);
-        mOVar.set(outVar.subarray(s, s + tw), d);
-        mOMsk.set(outMsk.subarray(s, s + tw), d);
-      }
+      const at = 4 * (c0 - cB0);
       const got = fn(
         srcW,
         srcH,
@@ -391,19 +393,21 @@ export async function warpRows(a: WarpRowsArgs): Promise<number> {
         pImg,
         pVar,
         pMsk,
-        pOImg,
-        pOVar,
-        pOMsk,
+        pOImg + at,
+        pOVar + at,
+        pOMsk + at,
+        rw,
         0,
       );
-      if (got === 0) continue;
-      filled += got;
-      for (let r = r0, d = 0; r < r1; r++, d += tw) {
-        const s = (gy0 + r - oy0) * ow + ox;
-        outImg.set(mOImg.subarray(d, d + tw), s);
-        outVar.set(mOVar.subarray(d, d + tw), s);
-        outMsk.set(mOMsk.subarray(d, d + tw), s);
-      }
+      stripFilled += got;
+    }
+    if (stripFilled === 0) continue;
+    filled += stripFilled;
+    for (let r = r0, d = 0; r < r1; r++, d += rw) {
+      const s = (gy0 + r - oy0) * ow + ox;
+      outImg.set(mOImg.subarray(d, d + rw), s);
+      outVar.set(mOVar.subarray(d, d + rw), s);
+      outMsk.set(mOMsk.subarray(d, d + rw), s);
     }
   }
   return filled;

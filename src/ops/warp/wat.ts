@@ -5,14 +5,14 @@
  * same bits), the taps unrolled for one kernel half-width per module.
  *
  * Export `warp(srcW, srcH, bx0, by0, bw, bh, step, gnx, gny, k0, c0, r0, c1, r1, noData,
- * pGix, pGfx, pGiy, pGfy, pGa, pImg, pVar, pMsk, pOImg, pOVar, pOMsk, pTab) -> filled`:
+ * pGix, pGfx, pGiy, pGfy, pGa, pImg, pVar, pMsk, pOImg, pOVar, pOMsk, ostride, pTab) -> filled`:
  * - srcW x srcH: the whole source (the edge rule); bx0, by0, bw: the source box held in
  *   the planes at pImg (f32), pVar (f32), pMsk (i32), `bw` columns and `bh` rows, which
  *   must hold every footprint that passes the edge rule on this tile (else it traps);
  * - step, gnx, gny: the grid (grid.ts); its node arrays at pGix (i32), pGfx (f32), pGiy
  *   (i32), pGfy (f32), pGa (f32) start at node k0 (they hold the tile's cell rows);
  * - columns c0 .. c1 - 1 and rows r0 .. r1 - 1 of the tile, relative to grid node (0, 0);
- *   the output tile at pOImg (f32), pOVar (f32), pOMsk (i32), c1 - c0 columns, read for
+ *   the output tile at pOImg (f32), pOVar (f32), pOMsk (i32), rows `ostride` pixels apart, read for
  *   the NO_DATA bit (first source wins) and written where this source gives a value;
  * - pTab: the Lanczos table (f64, cpu-kernel.ts#lanczosTable), unused for bilinear.
  * Returns how many tile pixels got a value.
@@ -146,7 +146,7 @@ export function warpWat(n: number, bilinear: boolean): string {
     (param $c0 i32) (param $r0 i32) (param $c1 i32) (param $r1 i32) (param $noData i32)
     (param $pGix i32) (param $pGfx i32) (param $pGiy i32) (param $pGfy i32) (param $pGa i32)
     (param $pImg i32) (param $pVar i32) (param $pMsk i32)
-    (param $pOImg i32) (param $pOVar i32) (param $pOMsk i32) (param $pTab i32)
+    (param $pOImg i32) (param $pOVar i32) (param $pOMsk i32) (param $ostride i32) (param $pTab i32)
     (result i32)
     (local $filled i32) (local $r i32) (local $c i32) (local $cj i32) (local $ci i32)
     (local $rem i32) (local $o i32) (local $lastX i32) (local $lastY i32) (local $bw4 i32)
@@ -172,7 +172,6 @@ export function warpWat(n: number, bilinear: boolean): string {
       (i32.gt_s ${get('gny')} (i32.const 2))))
     (local.set $bw4 (i32.shl ${get('bw')} (i32.const 2)))
     (local.set $stepf (f64.convert_i32_s ${get('step')}))
-    (local.set $o ${get('pOMsk')})
     (local.set $r ${get('r0')})
     (block $rows_done (loop $rows
       (br_if $rows_done (i32.ge_s ${get('r')} ${get('r1')}))
@@ -186,6 +185,8 @@ export function warpWat(n: number, bilinear: boolean): string {
       (if (i32.gt_s ${get('ci')} ${get('lastX')}) (then (local.set $ci ${get('lastX')})))
       (local.set $rem (i32.sub ${get('c0')} (i32.mul ${get('ci')} ${get('step')})))
       (local.set $c ${get('c0')})
+      (local.set $o (i32.add ${get('pOMsk')}
+        (i32.shl (i32.mul (i32.sub ${get('r')} ${get('r0')}) ${get('ostride')}) (i32.const 2))))
       (local.set $kc (i32.const -1))
       (block $cols_done (loop $cols
         (br_if $cols_done (i32.ge_s ${get('c')} ${get('c1')}))
