@@ -6,6 +6,8 @@
  * The threshold test is the float32 one of spec.ts and shaders/detect.wgsl.
  */
 
+import { growRuns } from './grow-runs.ts';
+
 const fround = Math.fround;
 
 /** Runs of one band, raster order, with the band-local union-find root of each. */
@@ -252,4 +254,29 @@ export function edgeMaskBand(a: EdgeMaskBandArgs): void {
     for (let x = 0; x < Math.min(r, W); x++) dst[row + x] = (src[row + x] as number) | edgeBits;
     for (let x = Math.max(0, W - r); x < W; x++) dst[row + x] = (src[row + x] as number) | edgeBits;
   }
+}
+
+/** Arguments of `growRunsBand`: the kept runs (raster order) and output rows [start, end). */
+export interface GrowRunsBandArgs {
+  readonly count: number;
+  readonly y: Int32Array;
+  readonly x0: Int32Array;
+  readonly x1: Int32Array;
+  readonly width: number;
+  readonly height: number;
+  readonly radius: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The kept runs grown by the disc (grow-runs.ts) on rows [start, end), band-labelled. */
+export function growRunsBand(a: GrowRunsBandArgs): BandRuns {
+  const g = growRuns(a, a.width, a.height, a.radius, a.start, a.end);
+  const runs = new Int32Array(3 * g.count);
+  for (let i = 0; i < g.count; i++) {
+    runs[3 * i] = g.y[i] as number;
+    runs[3 * i + 1] = g.x0[i] as number;
+    runs[3 * i + 2] = g.x1[i] as number;
+  }
+  return { runs, root: g.key, peaks: new Int32Array(0), peakRuns: new Int32Array(0) };
 }

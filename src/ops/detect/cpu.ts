@@ -1,16 +1,15 @@
 /**
  * `detect` on the CPU backend: smoothing through `convolve`, then the run-based labeller
  * of cpu-kernel.ts in row bands on the worker pool, bands joined at their seams on the
- * host, growth by a disc on the runs themselves (grow-runs.ts), then the shared assembly
- * (footprints.ts).
+ * host, growth by a disc on the runs themselves (grow-runs.ts, also in row bands, joined
+ * the same way), then the shared assembly (footprints.ts).
  */
 import type { CpuBackend } from '../../compute/cpu/cpu-backend.ts';
 import { Mask } from '../../image/mask.ts';
 import type { MaskedImage } from '../../image/masked-image.ts';
-import { toSharedFloat32, toSharedInt32 } from '../../image/pixel-buffer.ts';
+import { allocInt32, toSharedFloat32, toSharedInt32 } from '../../image/pixel-buffer.ts';
 import type { BandRuns } from './cpu-kernel.ts';
 import { assembleFootprints, type FootprintSet, type RasterRuns } from './footprints.ts';
-import { growRuns, type KeptRuns } from './grow-runs.ts';
 import { type DetectResult, detectResult, smoothForDetection } from './result.ts';
 import type { PreparedDetect } from './spec.ts';
 
@@ -153,39 +152,52 @@ export async function footprintsCpu(
     const r = t.root[i] as number;
     size[r] = (size[r] as number) + (t.x1[i] as number) - (t.x0[i] as number);
   }
-  const keptRun = (i: number) => (size[t.root[i] as number] as number) >= p.minPixels;
+  const minPixels = p.minPixels;
+  const keptRun = new Uint8Array(nr);
+  let nk = 0;
+  for (let i = 0; i < nr; i++) {
+    if ((size[t.root[i] as number] as number) >= minPixels) {
+      keptRun[i] = 1;
+      nk++;
+    }
+  }
   // Peaks of kept components, in raster order, capped at maxPeaks.
   const peakList: number[] = [];
   let dropped = 0;
   bands.forEach((b, bi) => {
     const off = t.bandOffsets[bi] as number;
     for (let k = 0; k < b.peaks.length; k++) {
-      if (!keptRun((b.peakRuns[k] as number) + off)) continue;
+      if (keptRun[(b.peakRuns[k] as number) + off] === 0) continue;
       if (peakList.length < p.maxPeaks) peakList.push(b.peaks[k] as number);
       else dropped++;
     }
   });
+  // Kept runs (shared, for the growth kernel).
+  const ky = allocInt32(nk);
+  const kx0 = allocInt32(nk);
+  const kx1 = allocInt32(nk);
+  const kkey = new Int32Array(nk);
+  for (let i = 0, j = 0; i < nr; i++) {
+    if (keptRun[i] === 0) continue;
+    ky[j] = t.y[i] as number;
+    kx0[j] = t.x0[i] as number;
+    kx1[j] = t.x1[i] as number;
+    kkey[j] = t.root[i] as number;
+    j++;
+  }
   let runs: RasterRuns;
   if (p.growRadius === 0) {
-    const idx: number[] = [];
-    for (let i = 0; i < nr; i++) if (keptRun(i)) idx.push(i);
-    runs = {
-      count: idx.length,
-      y: Int32Array.from(idx, (i) => t.y[i] as number),
-      x0: Int32Array.from(idx, (i) => t.x0[i] as number),
-      x1: Int32Array.from(idx, (i) => t.x1[i] as number),
-      key: Int32Array.from(idx, (i) => t.root[i] as number),
-    };
+    runs = { count: nk, y: ky, x0: kx0, x1: kx1, key: kkey };
   } else {
-    const idx: number[] = [];
-    for (let i = 0; i < nr; i++) if (keptRun(i)) idx.push(i);
-    const kept: KeptRuns = {
-      count: idx.length,
-      y: Int32Array.from(idx, (i) => t.y[i] as number),
-      x0: Int32Array.from(idx, (i) => t.x0[i] as number),
-      x1: Int32Array.from(idx, (i) => t.x1[i] as number),
-    };
-    runs = growRuns(kept, W, H, p.growRadius);
+    const grown = await cpu.mapRows<object, BandRuns>(
+      KERNELS,
+      'growRunsBand',
+      { count: nk, y: ky, x0: kx0, x1: kx1, width: W, height: H, radius: p.growRadius },
+      H,
+      opts,
+    );
+    const g = joinBands(grown);
+    runs = { count: g.root.length, y: g.y, x0: g.x0, x1: g.x1, key: g.root };
   }
   return assembleFootprints({
     polarity: sign > 0 ? 'positive' : 'negative',

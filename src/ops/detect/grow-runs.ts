@@ -19,13 +19,17 @@ export interface KeptRuns {
 
 /**
  * Dilate `kept` (raster order) by a disc of `radius` pixels (>= 1) in a width x height
- * image and label the result; runs in raster order, `key` the component's root run.
+ * image and label the result on output rows [start, end) (default all); runs in raster
+ * order, `key` the component's root run (band-local: rows outside the band are not
+ * seen, so bands are joined at their seams afterwards).
  */
 export function growRuns(
   kept: KeptRuns,
   width: number,
   height: number,
   radius: number,
+  start = 0,
+  end = height,
 ): RasterRuns {
   const r = radius;
   const W = width;
@@ -61,7 +65,7 @@ export function growRuns(
   let prevStart = 0;
   let prevEnd = 0;
   let prevY = -2;
-  for (let y = 0; y < H; y++) {
+  for (let y = start; y < end; y++) {
     const ya = Math.max(0, y - r);
     const yb = Math.min(H - 1, y + r);
     const total = (rowStart[yb + 1] as number) - (rowStart[ya] as number);
@@ -77,7 +81,7 @@ export function growRuns(
       }
     }
     const sorted = keys.subarray(0, m).sort();
-    const start = n;
+    const first = n;
     let cs = -1;
     let ce = -1;
     for (let i = 0; i <= m; i++) {
@@ -114,11 +118,11 @@ export function growRuns(
       cs = s;
       ce = e;
     }
-    const end = n;
+    const last = n;
     // 8-connectivity with the previous row's runs.
     if (prevY === y - 1) {
       let i = prevStart;
-      for (let j = start; j < end; j++) {
+      for (let j = first; j < last; j++) {
         const c0 = ox0[j] as number;
         const c1 = ox1[j] as number;
         while (i < prevEnd && (ox1[i] as number) < c0) i++;
@@ -130,8 +134,8 @@ export function growRuns(
         }
       }
     }
-    prevStart = start;
-    prevEnd = end;
+    prevStart = first;
+    prevEnd = last;
     prevY = y;
   }
   const key = new Int32Array(n);
