@@ -5,6 +5,8 @@
  */
 
 import { compileWat, WasmScratch } from '../../compute/cpu/wasm.ts';
+import type { InterpStyle } from './interpolate.ts';
+import { type ColumnSplines, rowCoefficients } from './model.ts';
 import { BACKGROUND_WAT } from './wat.ts';
 
 const fround = Math.fround;
@@ -266,32 +268,32 @@ export interface ApplyModelArgs {
   readonly model: Float32Array;
   readonly out: Float32Array;
   readonly width: number;
-  /** Per column: segment index and float32 local coordinate. */
-  readonly seg: Int32Array;
-  readonly t: Float32Array;
-  /** Per row: nseg x 4 float32 coefficients (c0, c1, c2, c3). */
-  readonly coef: Float32Array;
-  readonly nseg: number;
+  /** The column splines (model.ts); per column: segment index and float32 t. */
+  readonly splines: ColumnSplines;
+  readonly interpolation: InterpStyle;
   readonly start: number;
   readonly end: number;
 }
 
 /**
- * model = ((c3 t + c2) t + c1) t + c0 in float32; out = image - model. Row by row
- * through the SIMD kernel's memory (wat.ts poly), one call per run of columns of the same
- * segment (seg is non-decreasing in x); a call's last vector may write up to 3 columns
- * into the next run, which that run's call then overwrites.
+ * model = ((c3 t + c2) t + c1) t + c0 in float32; out = image - model. Row by row: the
+ * row's x-interpolant coefficients (model.ts rowCoefficients, float64 then float32, the
+ * tables of modelTables), then through the SIMD kernel's memory (wat.ts poly), one call
+ * per run of columns of the same segment (seg is non-decreasing in x); a call's last
+ * vector may write up to 3 columns into the next run, which that run's call overwrites.
  */
 export async function applyModel(a: ApplyModelArgs): Promise<void> {
   const k0 = await kernel();
   const poly = k0.fn<PolyFn>('poly');
   const W = a.width;
-  const seg = a.seg;
-  const coef = a.coef;
+  const sp = a.splines;
+  const seg = sp.seg;
   const img = a.img;
   const model = a.model;
   const out = a.out;
-  const nseg4 = a.nseg * 4;
+  const coef = new Float32Array(4 * sp.nseg);
+  const vx = new Float64Array(Math.max(1, sp.colX.length));
+  const row64 = new Float64Array(4 * sp.nseg);
   // Column ranges of constant segment: [cut[i], cut[i + 1]) uses segment segOf[i].
   const cut: number[] = [0];
   const segOf: number[] = [];
@@ -308,16 +310,16 @@ export async function applyModel(a: ApplyModelArgs): Promise<void> {
   const OUT = 3 * plane;
   k0.reserve(4 * plane);
   const buf = k0.memory.buffer;
-  new Float32Array(buf, T, W).set(a.t);
+  new Float32Array(buf, T, W).set(sp.t);
   const vImg = new Float32Array(buf, IMG, W);
   const vModel = new Float32Array(buf, MODEL, W);
   const vOut = new Float32Array(buf, OUT, W);
   for (let y = a.start; y < a.end; y++) {
-    const crow = y * nseg4;
     const row = y * W;
+    rowCoefficients(sp, a.interpolation, y, vx, row64, coef, 0);
     vImg.set(img.subarray(row, row + W));
     for (let r = 0; r < nr; r++) {
-      const o = crow + 4 * (segOf[r] as number);
+      const o = 4 * (segOf[r] as number);
       const x0 = cut[r] as number;
       poly(
         T + 4 * x0,

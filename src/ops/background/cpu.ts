@@ -8,7 +8,7 @@ import {
   toSharedFloat32,
   toSharedInt32,
 } from '../../image/pixel-buffer.ts';
-import { modelTables } from './model.ts';
+import { columnSplines } from './model.ts';
 import type { BackgroundBins, BackgroundResult, PreparedBackground } from './spec.ts';
 
 const KERNELS = new URL(
@@ -57,18 +57,17 @@ export async function backgroundCpu(
   return finishBackground(cpu, mi, p, bins);
 }
 
-/** Shared tail: tables on the host, then per-pixel evaluation (CPU kernel). */
+/** Shared tail: column splines on the host, then rows' interpolants and pixels (CPU kernel). */
 async function finishBackground(
   cpu: CpuBackend,
   mi: MaskedImage,
   p: PreparedBackground,
   bins: BackgroundBins,
 ): Promise<BackgroundResult> {
-  const tables = modelTables(p, bins.values);
+  const splines = columnSplines(p, bins.values);
   const n = p.width * p.height;
   const model = allocFloat32(n);
   const out = allocFloat32(n);
-  const share32 = (a: Float32Array) => toSharedFloat32(a);
   await cpu.parallelRows(
     KERNELS,
     'applyModel',
@@ -77,15 +76,13 @@ async function finishBackground(
       model,
       out,
       width: p.width,
-      seg: toSharedInt32(tables.seg),
-      t: share32(tables.t),
-      coef: share32(tables.coef),
-      nseg: tables.nseg,
+      splines,
+      interpolation: p.interpolation,
     },
     p.height,
     { pixelsPerRow: p.width, minRowsPerTask: 16 },
   );
-  return backgroundResult(mi, p, bins, tables, model, out);
+  return backgroundResult(mi, p, bins, splines, model, out);
 }
 
 /** Assemble the result from the model and subtracted planes. */
