@@ -174,6 +174,9 @@ const SAMPLE = 256;
 const sample = new Float32Array(SAMPLE);
 const RANK_FRACTIONS = [0.25, 0.5, 0.75];
 
+/** Three values (one per quartile). */
+type Triple = readonly [number, number, number];
+
 /** What `quartiles`' bracket pass returns: per bracket, the count below it and its elements. */
 interface Brackets {
   readonly lt: readonly number[];
@@ -193,7 +196,7 @@ function quartiles(
   r25: number,
   r50: number,
   r75: number,
-  pass: (lo: readonly number[], hi: readonly number[]) => Brackets,
+  pass: (lo: Triple, hi: Triple) => Brackets,
 ): [number, number, number] {
   if (n < 4 * SAMPLE) {
     const sel = a.subarray(0, n);
@@ -204,8 +207,8 @@ function quartiles(
   }
   for (let i = 0; i < SAMPLE; i++) sample[i] = a[Math.floor(((i + 0.5) * n) / SAMPLE)] as number;
   sample.sort();
-  const lo = [0, 0, 0];
-  const hi = [0, 0, 0];
+  const lo: [number, number, number] = [0, 0, 0];
+  const hi: [number, number, number] = [0, 0, 0];
   for (let b = 0; b < 3; b++) {
     const f = RANK_FRACTIONS[b] as number;
     const w = Math.ceil(3.5 * Math.sqrt(SAMPLE * f * (1 - f))) + 1;
