@@ -237,12 +237,44 @@ export interface EdgeMaskBandArgs {
   /** Border width, pixels (half the smoothing kernel). */
   readonly border: number;
   readonly edgeBits: number;
+  /** Raster-ordered runs whose pixels get `bits` (footprints of each polarity). */
+  readonly marks: ReadonlyArray<{
+    readonly y: Int32Array;
+    readonly x0: Int32Array;
+    readonly x1: Int32Array;
+    readonly bits: number;
+  }>;
   readonly start: number;
   readonly end: number;
 }
 
-/** dst = src with `edgeBits` OR-ed on the border of width `border` (rows [start, end)). */
+/**
+ * dst = src with `edgeBits` OR-ed on the border of width `border` and each mark's bits
+ * on its runs (rows [start, end)).
+ */
 export function edgeMaskBand(a: EdgeMaskBandArgs): void {
+  edgeRows(a);
+  for (const m of a.marks) {
+    const { y: ys, x0: xs0, x1: xs1, bits } = m;
+    const n = ys.length;
+    // First run on row >= start (raster order).
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((ys[mid] as number) < a.start) lo = mid + 1;
+      else hi = mid;
+    }
+    const dst = a.dst;
+    for (let i = lo; i < n && (ys[i] as number) < a.end; i++) {
+      const row = (ys[i] as number) * a.width;
+      const e = row + (xs1[i] as number);
+      for (let p = row + (xs0[i] as number); p < e; p++) dst[p] = (dst[p] as number) | bits;
+    }
+  }
+}
+
+function edgeRows(a: EdgeMaskBandArgs): void {
   const { src, dst, width: W, height: H, border: r, edgeBits } = a;
   for (let y = a.start; y < a.end; y++) {
     const row = y * W;

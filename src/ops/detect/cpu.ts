@@ -45,8 +45,21 @@ export async function detectCpu(
   }
   const smoothed = await smoothForDetection(cpu, mi, p, bad);
   const sets: FootprintSet[] = [];
-  for (const sign of p.polarities) sets.push(await footprintsCpu(cpu, smoothed, p, sign));
-  // The mask copy with EDGE on the unsmoothable border, in row bands.
+  // Grown runs of each polarity with its mask bits, for the mask kernel.
+  const marks: Array<{ y: Int32Array; x0: Int32Array; x1: Int32Array; bits: number }> = [];
+  for (const sign of p.polarities) {
+    const f = await footprintRuns(cpu, smoothed, p, sign);
+    sets.push(f.set);
+    const share = (a: Int32Array) => toSharedInt32(a.subarray(0, f.runs.count));
+    marks.push({
+      y: share(f.runs.y),
+      x0: share(f.runs.x0),
+      x1: share(f.runs.x1),
+      bits: sign > 0 ? p.detectedBits : p.detectedNegativeBits,
+    });
+  }
+  // The mask copy with EDGE on the unsmoothable border and the footprint bits, in row
+  // bands.
   const edgeMask = new Mask(W, H, { xy0: mi.mask.xy0, planes: mi.mask.planes });
   await cpu.parallelRows(
     KERNELS,
@@ -58,11 +71,12 @@ export async function detectCpu(
       height: H,
       border: (p.kernelSize - 1) / 2,
       edgeBits: p.edgeBits,
+      marks,
     },
     H,
     opts,
   );
-  return detectResult(mi, p, smoothed, sets, edgeMask);
+  return detectResult(mi, p, smoothed, sets, edgeMask, true);
 }
 
 /** Runs of all bands joined into one raster-ordered list with global union-find roots. */
@@ -134,6 +148,16 @@ export async function footprintsCpu(
   p: PreparedDetect,
   sign: 1 | -1,
 ): Promise<FootprintSet> {
+  return (await footprintRuns(cpu, smoothed, p, sign)).set;
+}
+
+/** As footprintsCpu, also returning the grown runs in raster order. */
+async function footprintRuns(
+  cpu: CpuBackend,
+  smoothed: MaskedImage,
+  p: PreparedDetect,
+  sign: 1 | -1,
+): Promise<{ set: FootprintSet; runs: RasterRuns }> {
   const { width: W, height: H } = p;
   const img = smoothed.image.data;
   const vr = smoothed.variance.data;
@@ -199,7 +223,7 @@ export async function footprintsCpu(
     const g = joinBands(grown);
     runs = { count: g.root.length, y: g.y, x0: g.x0, x1: g.x1, key: g.root };
   }
-  return assembleFootprints({
+  const set = assembleFootprints({
     polarity: sign > 0 ? 'positive' : 'negative',
     width: W,
     height: H,
@@ -211,4 +235,5 @@ export async function footprintsCpu(
     smoothedVariance: vr,
     maxPeaksPerFootprint: p.maxPeaksPerFootprint,
   });
+  return { set, runs };
 }

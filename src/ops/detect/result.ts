@@ -67,7 +67,8 @@ export async function smoothForDetection(
 
 /**
  * The result: mask copy with the border EDGE and footprint bits. `edgeMask`, when given,
- * is that copy with EDGE already set (the CPU backend makes it in row bands).
+ * is that copy with EDGE already set (the CPU backend makes it in row bands), and with
+ * the footprint bits too when `bitsSet`.
  */
 export function detectResult(
   mi: MaskedImage,
@@ -75,6 +76,7 @@ export function detectResult(
   smoothed: MaskedImage,
   sets: readonly FootprintSet[],
   edgeMask?: Mask,
+  bitsSet = false,
 ): DetectResult {
   const mask = edgeMask ?? mi.mask.clone();
   const m = mask.data;
@@ -94,10 +96,10 @@ export function detectResult(
   for (const s of sets) {
     if (s.polarity === 'positive') {
       positive = s;
-      setFootprintBits(s, m, p.detectedBits);
+      if (!bitsSet) setFootprintBits(s, m, p.detectedBits);
     } else {
       negative = s;
-      setFootprintBits(s, m, p.detectedNegativeBits);
+      if (!bitsSet) setFootprintBits(s, m, p.detectedNegativeBits);
     }
   }
   return {
