@@ -71,19 +71,39 @@ export interface AssembleInput {
 export function assembleFootprints(a: AssembleInput): FootprintSet {
   const { runs, width: W } = a;
   const nr = runs.count;
-  // Component keys -> ids in order of first appearance (= lowest pixel index).
-  const idOf = new Map<number, number>();
+  // Component keys -> ids in order of first appearance (= lowest pixel index); keys that
+  // are run indices (the CPU labeller's roots) use an array, others a Map.
   const runFp = new Int32Array(nr);
-  for (let i = 0; i < nr; i++) {
+  let small = true;
+  for (let i = 0; i < nr && small; i++) {
     const k = runs.key[i] as number;
-    let id = idOf.get(k);
-    if (id === undefined) {
-      id = idOf.size;
-      idOf.set(k, id);
-    }
-    runFp[i] = id;
+    if (!(k >= 0 && k < nr)) small = false;
   }
-  const n = idOf.size;
+  let n = 0;
+  if (small) {
+    const idAt = new Int32Array(nr).fill(-1);
+    for (let i = 0; i < nr; i++) {
+      const k = runs.key[i] as number;
+      let id = idAt[k] as number;
+      if (id < 0) {
+        id = n++;
+        idAt[k] = id;
+      }
+      runFp[i] = id;
+    }
+  } else {
+    const idOf = new Map<number, number>();
+    for (let i = 0; i < nr; i++) {
+      const k = runs.key[i] as number;
+      let id = idOf.get(k);
+      if (id === undefined) {
+        id = idOf.size;
+        idOf.set(k, id);
+      }
+      runFp[i] = id;
+    }
+    n = idOf.size;
+  }
   const spanStart = new Int32Array(n + 1);
   for (let i = 0; i < nr; i++) {
     const f = (runFp[i] as number) + 1;
