@@ -1,5 +1,6 @@
 /**
- * Row kernel of `warp` for the CPU backend: one source onto rows of its target region.
+ * Row kernel of `warp` for the CPU backend: one source onto rows of its target region,
+ * by the WebAssembly kernel of wat.ts (warpRows; warpRowsJs is the plain JS version).
  * Arithmetic in float64 (positions, weights, sums), results rounded to float32 once.
  * The Lanczos kernel comes from a table (LANCZOS_TABLE_RESOLUTION samples per pixel,
  * linear interpolation, error < 1e-7; exact at whole pixels); the GPU evaluates the
@@ -246,12 +247,13 @@ function wasmKernel(n: number, bilinear: boolean) {
 }
 
 /**
- * Fill rows [start, end) of the region (see warpRowsJs, whose bits it reproduces);
- * returns how many pixels got a value. The band goes in tiles of TILE x TILE target
- * pixels: for each, the source box its mapping can reach (from the grid nodes of its
- * cells, plus the kernel's reach and a pixel of margin) and the output tile are copied
- * into the WASM kernel's memory (wat.ts), which fills the tile there; the output tile is
- * copied back.
+ * Fill rows [start, end) of the region as warpRowsJs does (to the last float64 bit of
+ * the tap sums, see wat.ts); returns how many pixels got a value. The band goes in
+ * strips of TILE rows of the region's width, copied into the WASM kernel's memory and
+ * back (long row copies), and each strip in tiles of TILE x TILE target pixels: for each
+ * tile, the source box its mapping can reach (the hull of the grid nodes of its cells,
+ * grown by the kernel's reach and a pixel of margin, clipped to the source) is copied in
+ * and the kernel fills the tile.
  */
 export async function warpRows(a: WarpRowsArgs): Promise<number> {
   const { n, srcW, srcH, step, gnx, gny, gix, gfx, giy, gfy, garea, noData } = a;

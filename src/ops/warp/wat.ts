@@ -1,8 +1,12 @@
 /**
  * The WebAssembly kernel of `warp` on the CPU backend (WAT text, assembled by
- * compute/cpu/wasm.ts): one source onto a tile of its target region, in float64, with
- * every operation of cpu-kernel.ts#warpRowsJs in the same order (so the results are the
- * same bits), the taps unrolled for one kernel half-width per module.
+ * compute/cpu/wasm.ts): one source onto a tile of its target region, in float64, the
+ * taps unrolled for one kernel half-width per module. Positions (grid.ts's interpolation,
+ * with the cell terms computed once per cell), the edge rule, the mask footprint and the
+ * weights are the operations of cpu-kernel.ts#warpRowsJs in the same order; the tap sums
+ * run over f64x2 pairs of taps (lanes added at the end), so they may differ from the JS
+ * kernel's in the last float64 bit (and, rarely, the float32 result by one ulp), the same
+ * way on every run.
  *
  * Export `warp(srcW, srcH, bx0, by0, bw, bh, step, gnx, gny, k0, c0, r0, c1, r1, noData,
  * pGix, pGfx, pGiy, pGfy, pGa, pImg, pVar, pMsk, pOImg, pOVar, pOMsk, ostride, pTab) -> filled`:
