@@ -16,7 +16,13 @@ export function referenceFootprints(
   vr: Float32Array,
   W: number,
   H: number,
-  o: { threshold: number; sign: 1 | -1; minPixels: number; radius: number },
+  o: {
+    threshold: number;
+    sign: 1 | -1;
+    minPixels: number;
+    radius: number;
+    maxPeaksPerFootprint?: number;
+  },
 ): RefFootprints {
   const f = Math.fround;
   const thr = f(o.threshold);
@@ -83,6 +89,8 @@ export function referenceFootprints(
       const d = o.sign * (img[b]! - img[a]!);
       return d !== 0 ? d : a - b;
     });
+    // detect keeps the brightest maxPeaksPerFootprint (default 1000) of a footprint.
+    list.length = Math.min(list.length, o.maxPeaksPerFootprint ?? 1000);
   }
   return { pixels: fps, peaks: fpPeaks };
 }
