@@ -1,5 +1,6 @@
 // Print "N passed, N failed" from a vitest JSON report; exit 1 when the report is missing,
-// any test failed, or no test ran at all.
+// any test failed, a test file failed without running its tests (an import error), or
+// no test ran at all.
 import { readFileSync } from 'node:fs';
 
 const path = process.argv[2] ?? '.vitest-results.json';
@@ -12,7 +13,11 @@ try {
   process.exit(1);
 }
 const passed = r.numPassedTests ?? 0;
-const failed = (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0);
+// Files that failed with no failing test inside (they did not load) count once each.
+const brokenFiles = (r.testResults ?? []).filter(
+  (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+).length;
+const failed = (r.numFailedTests ?? 0) + brokenFiles;
 const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);
