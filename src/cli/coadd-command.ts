@@ -26,7 +26,8 @@ export interface CoaddCliOptions {
   readonly statistic: 'MEAN' | 'MEANCLIP' | 'MEDIAN';
   readonly kernel: 'lanczos3' | 'lanczos4' | 'lanczos5' | 'bilinear';
   readonly threshold: number;
-  readonly backend: 'auto' | 'webgpu' | 'cpu';
+  /** Undefined: $GPU_DRP_BACKEND, else auto. */
+  readonly backend?: 'auto' | 'webgpu' | 'cpu' | undefined;
   readonly threads: number;
   readonly clobber: boolean;
   readonly strict: boolean;
@@ -157,7 +158,10 @@ export async function coaddRun(inputs: readonly string[], o: CoaddCliOptions): P
       EXIT.failed,
     );
   }
-  const { backend, reason } = await createBackend({ backend: o.backend, threads: o.threads });
+  const { backend, reason } = await createBackend({
+    ...(o.backend ? { backend: o.backend } : {}),
+    threads: o.threads,
+  });
   log(`gpu-coadd: ${found.length} calexps, ${units.length} patch-band coadds; ${reason}`);
   try {
     const results = await runCoadd(units, {

@@ -116,8 +116,7 @@ function coaddOptions<T>(y: Argv<T>) {
     })
     .option('backend', {
       choices: ['auto', 'webgpu', 'cpu'] as const,
-      default: 'auto' as const,
-      describe: 'compute backend',
+      describe: 'compute backend (default: $GPU_DRP_BACKEND, else auto)',
     })
     .option('threads', {
       type: 'number',
