@@ -18,6 +18,9 @@ log() { printf 'setup-webgpu: %s\n' "$*" >&2; }
 icd_dirs=(/usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/share/vulkan/icd.d /usr/local/nvidia/share/vulkan/icd.d)
 have_loader() { ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; }
 have_gpu_icd() {
+  # A hardware driver counts only with a GPU device node beside it: Mesa's packages ship
+  # ICDs for radeon/intel even on machines without those GPUs.
+  compgen -G '/dev/nvidia[0-9]*' >/dev/null || compgen -G '/dev/dri/renderD*' >/dev/null || return 1
   local d f
   for d in "${icd_dirs[@]}"; do
     for f in "$d"/*.json; do
@@ -39,11 +42,11 @@ lavapipe_ok() {
 if [ -n "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] && have_loader; then
   log "VK_DRIVER_FILES/VK_ICD_FILENAMES set and a Vulkan loader present: nothing to do"; exit 0
 fi
-if have_loader && have_gpu_icd; then
-  log "a Vulkan loader and a hardware driver are present: nothing to do"; exit 0
-fi
 if have_loader && lavapipe_ok; then
   log "Vulkan loader and Mesa >= 25 lavapipe already installed: nothing to do"; exit 0
+fi
+if have_loader && have_gpu_icd; then
+  log "a Vulkan loader, a hardware driver and a GPU device are present: nothing to do"; exit 0
 fi
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
