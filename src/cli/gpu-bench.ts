@@ -125,18 +125,9 @@ export async function gpuBench(argv: string[]): Promise<void> {
           if (widths.some((w) => w % 2 === 0))
             throw new CliError('BAD_OPTION', '--widths must be odd', EXIT.usage);
           const opts: ConvolveBenchOptions = {
-            sizes: args.quick ? [512] : numberList(args.sizes, 'sizes'),
+            ...common(args, 512),
             widths: args.quick ? [5, 11] : widths,
             kinds: kinds as KernelKind[],
-            repeats: args.quick ? 3 : args.repeats,
-            warmup: args.warmup,
-            budgetMs: args.budget,
-            onRecord: (r) => {
-              if (!args.json)
-                process.stderr.write(
-                  `  ${r.backend} ${r.width}x${r.height} ${JSON.stringify(r.params)}: ${r.median_ms.toFixed(1)} ms\n`,
-                );
-            },
           };
           const records = await runOnBackends(args.backend, args.threads, (b, ref) =>
             benchConvolve(b, ref, opts),
@@ -173,12 +164,8 @@ export async function gpuBench(argv: string[]): Promise<void> {
           ) as WarpKernel[];
           const records = await runOnBackends(args.backend, args.threads, (b, ref) =>
             benchWarp(b, ref, {
-              sizes: args.quick ? [512] : numberList(args.sizes, 'sizes'),
+              ...common(args, 512),
               kernels,
-              repeats: args.quick ? 3 : args.repeats,
-              warmup: args.warmup,
-              budgetMs: args.budget,
-              onRecord: progress(args.json),
             }),
           );
           finish(records, 'warp', args);
@@ -210,13 +197,9 @@ export async function gpuBench(argv: string[]): Promise<void> {
           ) as Statistic[];
           const records = await runOnBackends(args.backend, args.threads, (b, ref) =>
             benchStack(b, ref, {
-              sizes: args.quick ? [256] : numberList(args.sizes, 'sizes'),
+              ...common(args, 256),
               ns: args.quick ? [5] : numberList(args.n, 'n'),
               statistics,
-              repeats: args.quick ? 3 : args.repeats,
-              warmup: args.warmup,
-              budgetMs: args.budget,
-              onRecord: progress(args.json),
             }),
           );
           finish(records, 'stack', args);
@@ -241,11 +224,7 @@ export async function gpuBench(argv: string[]): Promise<void> {
         async (args) => {
           const records = await runOnBackends(args.backend, args.threads, (b, ref) =>
             benchDetect(b, ref, {
-              sizes: args.quick ? [512] : numberList(args.sizes, 'sizes'),
-              repeats: args.quick ? 3 : args.repeats,
-              warmup: args.warmup,
-              budgetMs: args.budget,
-              onRecord: progress(args.json),
+              ...common(args, 512),
             }),
           );
           finish(records, 'detect', args);
@@ -270,11 +249,7 @@ export async function gpuBench(argv: string[]): Promise<void> {
         async (args) => {
           const records = await runOnBackends(args.backend, args.threads, (b, ref) =>
             benchMeasure(b, ref, {
-              sizes: args.quick ? [512] : numberList(args.sizes, 'sizes'),
-              repeats: args.quick ? 3 : args.repeats,
-              warmup: args.warmup,
-              budgetMs: args.budget,
-              onRecord: progress(args.json),
+              ...common(args, 512),
             }),
           );
           finish(records, 'measure', args);
@@ -307,6 +282,27 @@ function listOf(v: unknown, allowed: readonly string[], name: string): string[] 
     );
   }
   return items;
+}
+
+/** Sizes, repeats, warm-up, budget and progress from the shared options (--quick: one small size, 3 repeats). */
+function common(
+  args: {
+    quick: boolean;
+    sizes: string;
+    repeats: number;
+    warmup: number;
+    budget: number;
+    json: boolean;
+  },
+  quickSize: number,
+) {
+  return {
+    sizes: args.quick ? [quickSize] : numberList(args.sizes, 'sizes'),
+    repeats: args.quick ? 3 : args.repeats,
+    warmup: args.warmup,
+    budgetMs: args.budget,
+    onRecord: progress(args.json),
+  };
 }
 
 function progress(json: boolean): (r: BenchRecord) => void {
