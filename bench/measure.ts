@@ -14,7 +14,7 @@ import { background } from '../src/ops/background/index.ts';
 import { detect } from '../src/ops/detect/index.ts';
 import { measure, sourceCatalog } from '../src/ops/measure/index.ts';
 import { simulateCoadd } from './detect.ts';
-import { type BenchRecord, machineFacts, median, timeIt } from './harness.ts';
+import { type BenchRecord, makeRecord, measureCase } from './harness.ts';
 
 /** Options of `benchMeasure`. */
 export interface MeasureBenchOptions {
@@ -39,8 +39,6 @@ export async function benchMeasure(
   o: MeasureBenchOptions,
 ): Promise<BenchRecord[]> {
   const out: BenchRecord[] = [];
-  const facts = machineFacts();
-  const info = backend.info();
   const psfSigma = o.psfSigma ?? 2;
   const host = new CpuBackend({ threads: 0 });
   try {
@@ -75,42 +73,22 @@ export async function benchMeasure(
             verified = false;
         }
       }
-      const t0 = performance.now();
-      const first = await run();
-      const once = performance.now() - t0;
-      const repeats = Math.max(3, Math.min(o.repeats, Math.floor(o.budgetMs / Math.max(once, 1))));
-      const wall = await timeIt(run, repeats, Math.max(0, o.warmup - 1));
-      let gpuMs: number | null = null;
-      if (backend.kind === 'webgpu' && backend.hasTimestamps) {
-        const g: number[] = [];
-        for (let i = 0; i < repeats; i++) g.push((await backend.profile(run)).timing.totalMs);
-        gpuMs = median(g);
-      }
-      const rec: BenchRecord = {
+      const m = await measureCase(backend, run, o);
+      const first = m.first as Awaited<ReturnType<typeof run>>;
+      const rec = makeRecord(backend, m, o, {
         op: 'measure',
-        backend: backend.kind,
-        adapter: info.adapter,
         width: size,
         height: size,
         params: {
           psf_sigma: psfSigma,
           sources: first.count,
           footprints: fp.count,
-          sources_per_s: Math.round(first.count / (wall.median / 1e3)),
+          sources_per_s: Math.round(first.count / (m.wall.median / 1e3)),
         },
-        median_ms: wall.median,
-        min_ms: wall.min,
-        max_ms: wall.max,
-        mpix_per_s: (size * size) / wall.median / 1e3,
-        gpu_median_ms: gpuMs,
-        gpu_bytes: null,
-        gpu_gb_per_s: null,
-        repeats,
-        warmup: o.warmup,
-        threads: info.threads,
+        pixels: size * size,
+        gpuBytes: null,
         verified,
-        ...facts,
-      };
+      });
       out.push(rec);
       o.onRecord?.(rec);
     }
