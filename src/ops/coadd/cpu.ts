@@ -3,10 +3,8 @@
  * drop it, next visit; then divide.
  */
 import type { CpuBackend } from '../../compute/cpu/cpu-backend.ts';
-import { ImageF } from '../../image/image.ts';
-import { Mask } from '../../image/mask.ts';
-import { MaskedImage } from '../../image/masked-image.ts';
 import { allocFloat32, allocInt32 } from '../../image/pixel-buffer.ts';
+import { stackResult } from '../stack/cpu.ts';
 import type { StackResult } from '../stack/spec.ts';
 import { perWarpWeights } from '../stack/weights.ts';
 import { warpCpu } from '../warp/cpu.ts';
@@ -26,17 +24,8 @@ export function coaddResult(
   out: { img: Float32Array; vr: Float32Array; msk: Int32Array; coverage: Int32Array },
   weights: Float32Array,
 ): StackResult {
-  const { width: W, height: H, minX, minY } = input.target.bbox;
-  const xy0 = { x: minX, y: minY };
-  return {
-    coadd: new MaskedImage(
-      new ImageF(W, H, { xy0, data: out.img }),
-      new Mask(W, H, { xy0, data: out.msk, planes: p.planes }),
-      new ImageF(W, H, { xy0, data: out.vr }),
-    ),
-    coverage: out.coverage,
-    weights,
-  };
+  const { width, height, minX, minY } = input.target.bbox;
+  return stackResult({ x: minX, y: minY }, { width, height, planes: p.planes }, out, weights);
 }
 
 export async function coaddCpu(

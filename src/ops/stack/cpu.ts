@@ -1,5 +1,6 @@
 /** `stack` on the CPU backend: row bands of cpu-kernel.ts#stackRows on the worker pool. */
 import type { CpuBackend } from '../../compute/cpu/cpu-backend.ts';
+import type { Point2I } from '../../geom/box.ts';
 import { ImageF } from '../../image/image.ts';
 import { Mask } from '../../image/mask.ts';
 import { MaskedImage } from '../../image/masked-image.ts';
@@ -27,15 +28,14 @@ export async function resolveWeights(
   return p.weights ?? perWarpWeights(cpu, inputs, p.badBits);
 }
 
-/** Wrap output planes as the result. */
+/** Wrap output planes (on the grid of size p.width x p.height at `xy0`) as the result. */
 export function stackResult(
-  inputs: readonly MaskedImage[],
-  p: PreparedStack,
+  xy0: Point2I,
+  p: Pick<PreparedStack, 'width' | 'height' | 'planes'>,
   planes: { img: Float32Array; vr: Float32Array; msk: Int32Array; coverage: Int32Array },
   weights: Float32Array | null,
 ): StackResult {
   const { width: W, height: H } = p;
-  const xy0 = (inputs[0] as MaskedImage).xy0;
   return {
     coadd: new MaskedImage(
       new ImageF(W, H, { xy0, data: planes.img }),
@@ -87,5 +87,5 @@ export async function stackCpu(
     p.height,
     { pixelsPerRow: p.width * p.n * 4, minRowsPerTask: 4 },
   );
-  return stackResult(inputs, p, out, weights);
+  return stackResult((inputs[0] as MaskedImage).xy0, p, out, weights);
 }

@@ -112,5 +112,5 @@ export async function stackGpu(
       for (const b of held) gpu.pool.release(b);
     }
   });
-  return stackResult(inputs, p, out, weights);
+  return stackResult((inputs[0] as MaskedImage).xy0, p, out, weights);
 }
