@@ -6,11 +6,13 @@
  * runs for the shared assembly (footprints.ts). Roots are lowest pixel indices, so the
  * footprints are those of the CPU backend.
  */
+
 import type { WebGpuBackend } from '../../compute/webgpu/webgpu-backend.ts';
 import type { MaskedImage } from '../../image/masked-image.ts';
 import { OpInputError } from '../errors.ts';
 import { assembleFootprints, type FootprintSet, type RasterRuns } from './footprints.ts';
 import { type DetectResult, detectResult, smoothForDetection } from './result.ts';
+import { RunList } from './run-list.ts';
 import type { PreparedDetect } from './spec.ts';
 
 const SHADER = 'detect.wgsl';
@@ -123,12 +125,7 @@ export async function footprintsGpu(
 
 /** Raster runs of a root-label image (NONE = background); a run ends where the label changes. */
 export function labelRuns(labels: Uint32Array, W: number, H: number): RasterRuns {
-  let cap = 1024;
-  let y = new Int32Array(cap);
-  let x0 = new Int32Array(cap);
-  let x1 = new Int32Array(cap);
-  let key = new Int32Array(cap);
-  let n = 0;
+  const runs = new RunList();
   for (let yy = 0; yy < H; yy++) {
     const row = yy * W;
     let x = 0;
@@ -140,24 +137,8 @@ export function labelRuns(labels: Uint32Array, W: number, H: number): RasterRuns
       }
       const s = x;
       while (x < W && labels[row + x] === l) x++;
-      if (n === cap) {
-        cap *= 2;
-        const grow = (a: Int32Array) => {
-          const b = new Int32Array(cap);
-          b.set(a);
-          return b;
-        };
-        y = grow(y);
-        x0 = grow(x0);
-        x1 = grow(x1);
-        key = grow(key);
-      }
-      y[n] = yy;
-      x0[n] = s;
-      x1[n] = x;
-      key[n] = l | 0;
-      n++;
+      runs.push(yy, s, x, l | 0);
     }
   }
-  return { count: n, y, x0, x1, key };
+  return { count: runs.n, y: runs.y, x0: runs.x0, x1: runs.x1, key: runs.key };
 }

@@ -7,7 +7,9 @@
  * pixels), in O(runs x (2r + 1)) rather than O(pixels). The grown runs are then
  * labelled (8-connectivity, union-find over runs, roots the lowest run index).
  */
+
 import type { RasterRuns } from './footprints.ts';
+import { RunList } from './run-list.ts';
 
 /** Kept runs in raster order (y ascending, then x0). */
 export interface KeptRuns {
@@ -44,13 +46,10 @@ export function growRuns(
   }
   for (let y = 0; y < H; y++)
     rowStart[y + 1] = (rowStart[y + 1] as number) + (rowStart[y] as number);
-  let cap = 1024;
-  let oy = new Int32Array(cap);
-  let ox0 = new Int32Array(cap);
-  let ox1 = new Int32Array(cap);
-  let parent = new Int32Array(cap);
-  let n = 0;
+  // Output runs; `key` holds each run's union-find parent.
+  const out = new RunList();
   const find = (i: number): number => {
+    const parent = out.key;
     let x = i;
     while ((parent[x] as number) !== x) {
       const g = parent[parent[x] as number] as number;
@@ -81,7 +80,7 @@ export function growRuns(
       }
     }
     const sorted = keys.subarray(0, m).sort();
-    const first = n;
+    const first = out.n;
     let cs = -1;
     let ce = -1;
     for (let i = 0; i <= m; i++) {
@@ -97,40 +96,24 @@ export function growRuns(
         }
       }
       if (cs >= 0) {
-        if (n === cap) {
-          cap *= 2;
-          const grow = (a: Int32Array) => {
-            const b = new Int32Array(cap);
-            b.set(a);
-            return b;
-          };
-          oy = grow(oy);
-          ox0 = grow(ox0);
-          ox1 = grow(ox1);
-          parent = grow(parent);
-        }
-        oy[n] = y;
-        ox0[n] = cs;
-        ox1[n] = ce;
-        parent[n] = n;
-        n++;
+        out.push(y, cs, ce, out.n);
       }
       cs = s;
       ce = e;
     }
-    const last = n;
+    const last = out.n;
     // 8-connectivity with the previous row's runs.
     if (prevY === y - 1) {
       let i = prevStart;
       for (let j = first; j < last; j++) {
-        const c0 = ox0[j] as number;
-        const c1 = ox1[j] as number;
-        while (i < prevEnd && (ox1[i] as number) < c0) i++;
-        for (let k = i; k < prevEnd && (ox0[k] as number) <= c1; k++) {
+        const c0 = out.x0[j] as number;
+        const c1 = out.x1[j] as number;
+        while (i < prevEnd && (out.x1[i] as number) < c0) i++;
+        for (let k = i; k < prevEnd && (out.x0[k] as number) <= c1; k++) {
           const ra = find(j);
           const rb = find(k);
-          if (ra < rb) parent[rb] = ra;
-          else if (rb < ra) parent[ra] = rb;
+          if (ra < rb) out.key[rb] = ra;
+          else if (rb < ra) out.key[ra] = rb;
         }
       }
     }
@@ -138,7 +121,8 @@ export function growRuns(
     prevEnd = last;
     prevY = y;
   }
+  const n = out.n;
   const key = new Int32Array(n);
   for (let i = 0; i < n; i++) key[i] = find(i);
-  return { count: n, y: oy.slice(0, n), x0: ox0.slice(0, n), x1: ox1.slice(0, n), key };
+  return { count: n, y: out.y.slice(0, n), x0: out.x0.slice(0, n), x1: out.x1.slice(0, n), key };
 }
