@@ -1,10 +1,13 @@
 /**
  * The exact target -> source pixel mapping on a coarse grid, and its interpolation.
  *
- * Nodes sit every L = interpLength target pixels from the corner (x0, y0) of the
- * region to fill, one past its far edge. Each node stores the source position split
- * into an integer and a fraction (so float32 keeps ~1e-6 px whatever the coordinates'
- * size) and the relative pixel-area factor |det d(source)/d(target)| from central
+ * Nodes sit every L = interpLength target pixels on a lattice anchored at the target's
+ * parent origin (multiples of L), from one node before the region to fill to one node
+ * past its far edge. Anchoring and the extra node on each side make every node a
+ * pixel's interpolation uses the same (same position, central-difference area) whatever
+ * the region, so a target filled in row bands equals one filled at once, bit for bit.
+ * Each node stores the source position split into an integer and a fraction (so
+ * float32 keeps ~1e-6 px whatever the coordinates' size) and the relative pixel-area factor |det d(source)/d(target)| from central
  * differences of the node positions. A target pixel interpolates bilinearly within its
  * cell, using differences between the cell's corner nodes (small numbers), then adds
  * the corner's fraction and integer. Both backends read the same node arrays.
@@ -40,15 +43,18 @@ export function buildGrid(
   region: Box2I,
   step: number,
 ): MappingGrid {
-  const nx = Math.ceil((region.width - 1) / step) + 1;
-  const ny = Math.ceil((region.height - 1) / step) + 1;
+  // One lattice node at or below the region's first pixel, minus one; one past its last.
+  const gx0 = (Math.floor(region.minX / step) - 1) * step;
+  const gy0 = (Math.floor(region.minY / step) - 1) * step;
+  const nx = Math.floor((region.maxX - gx0) / step) + 3;
+  const ny = Math.floor((region.maxY - gy0) / step) + 3;
   const n = nx * ny;
   const xs = new Float64Array(n);
   const ys = new Float64Array(n);
   for (let j = 0; j < ny; j++) {
     for (let i = 0; i < nx; i++) {
       const k = j * nx + i;
-      const sky = targetWcs.pixelToSky(region.minX + i * step, region.minY + j * step);
+      const sky = targetWcs.pixelToSky(gx0 + i * step, gy0 + j * step);
       let p: { x: number; y: number };
       try {
         p = sourceWcs.skyToPixel(sky.ra, sky.dec);
@@ -112,7 +118,7 @@ export function buildGrid(
       area[k] = Math.abs(dxu * dyv - dxv * dyu);
     }
   }
-  return { x0: region.minX, y0: region.minY, step, nx, ny, ix, fx, iy, fy, area };
+  return { x0: gx0, y0: gy0, step, nx, ny, ix, fx, iy, fy, area };
 }
 
 /**
