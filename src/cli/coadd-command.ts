@@ -4,12 +4,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createBackend } from '../compute/select.ts';
+import { CpuBackend } from '../compute/cpu/cpu-backend.ts';
+import { type Backend, createBackend } from '../compute/select.ts';
+import { WebGpuBackend } from '../compute/webgpu/webgpu-backend.ts';
 import { Header } from '../fits/header.ts';
 import { readFits } from '../fits/reader.ts';
 import { Box2I } from '../geom/box.ts';
 import { DiscreteSkyMap, RingsSkyMap, type SkyMap } from '../geom/skymap.ts';
 import { Wcs } from '../geom/wcs.ts';
+import { memoryBudget } from '../scheduler/budget.ts';
 import { scanInputs } from '../scheduler/inputs.ts';
 import { type CoaddTarget, planCoadds, skymapTargets } from '../scheduler/plan.ts';
 import { type CoaddEvent, runCoadd } from '../scheduler/run-coadd.ts';
@@ -29,6 +32,11 @@ export interface CoaddCliOptions {
   /** Undefined: $GPU_DRP_BACKEND, else auto. */
   readonly backend?: 'auto' | 'webgpu' | 'cpu' | undefined;
   readonly threads: number;
+  /** Compute devices (lanes) to open on the chosen adapter (default 1). */
+  readonly devices?: number | undefined;
+  /** Memory budgets in MiB (default: scheduler/budget.ts). */
+  readonly deviceMemory?: number | undefined;
+  readonly hostMemory?: number | undefined;
   readonly clobber: boolean;
   readonly strict: boolean;
   readonly json: boolean;
@@ -93,17 +101,27 @@ export async function loadGrid(path: string): Promise<CoaddTarget> {
 }
 
 /**
- * Progress: on a terminal a one-line bar (units done / total, the current unit); in a
- * batch log (stderr not a terminal) one JSON object per event and line, for machines.
- * With --json, stdout holds only the summary and stderr stays quiet but for warnings.
+ * Progress: on a terminal a one-line bar (units done / total, the current unit, data
+ * read and its rate); in a batch log (stderr not a terminal) one JSON object per event
+ * and line, with a time stamp in ms since the start. With --json, stdout holds only the
+ * summary and stderr stays quiet but for warnings and failed units.
  */
 function progressRenderer(json: boolean): (e: CoaddEvent) => void {
   const tty = process.stderr.isTTY === true;
   const t0 = performance.now();
+  let bytes = 0;
+  let done = 0;
+  let total = 0;
+  let current = '';
   return (e) => {
     if (e.type === 'fallback') {
       process.stderr.write(
         `${tty ? '\n' : ''}gpu-coadd: warning: ${e.key} ${e.band} redone on the CPU: ${e.reason}\n`,
+      );
+    }
+    if (e.type === 'unit-failed') {
+      process.stderr.write(
+        `${tty ? '\n' : ''}gpu-coadd: ${e.key} ${e.band} failed [${e.code}]: ${e.reason}\n`,
       );
     }
     if (json || e.type === 'fallback') return;
@@ -111,17 +129,20 @@ function progressRenderer(json: boolean): (e: CoaddEvent) => void {
       process.stderr.write(`${JSON.stringify({ ...e, t: Math.round(performance.now() - t0) })}\n`);
       return;
     }
+    if (e.type === 'stage') bytes += e.bytes;
+    if (e.type === 'unit-start') current = `${e.key} ${e.band}`;
+    if (e.type === 'unit-start' || e.type === 'unit-done' || e.type === 'unit-failed') {
+      done = e.done;
+      total = e.total;
+    }
+    const s = (performance.now() - t0) / 1000;
     const width = 30;
-    const filled = Math.round((width * e.done) / Math.max(1, e.total));
-    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${e.done}/${e.total}`;
-    const what =
-      e.type === 'unit-start'
-        ? `${e.key} ${e.band}`
-        : e.type === 'unit-done'
-          ? `${e.key} ${e.band}: ${e.skipped ? 'already done' : `${e.sources} sources`}`
-          : '';
-    process.stderr.write(`\r${bar} ${what}`.padEnd(100).slice(0, 100));
-    if (e.type === 'unit-done' && e.done === e.total) process.stderr.write('\n');
+    const filled = Math.round((width * done) / Math.max(1, total));
+    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
+    const io = `${(bytes / 1e6).toFixed(0)} MB read, ${(bytes / 1e6 / Math.max(s, 1e-3)).toFixed(0)} MB/s`;
+    process.stderr.write(`\r${bar} ${io} ${current}`.padEnd(110).slice(0, 110));
+    if ((e.type === 'unit-done' || e.type === 'unit-failed') && e.done === e.total)
+      process.stderr.write('\n');
   };
 }
 
@@ -162,24 +183,52 @@ export async function coaddRun(inputs: readonly string[], o: CoaddCliOptions): P
     ...(o.backend ? { backend: o.backend } : {}),
     threads: o.threads,
   });
-  log(`gpu-coadd: ${found.length} calexps, ${units.length} patch-band coadds; ${reason}`);
+  const lanes = await openLanes(backend, o.devices ?? 1, o.threads);
+  log(
+    `gpu-coadd: ${found.length} inputs, ${units.length} patch-band coadds; ${reason}${lanes.length > 1 ? ` (${lanes.length} devices)` : ''}`,
+  );
+  // Ctrl-C (SIGINT) or a batch system's SIGTERM: stop after dropping the unit in
+  // progress (its scratch folder is removed); a second signal quits at once.
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`gpu-coadd: ${sig} again: quitting now\n`);
+      process.exit(EXIT.interrupted);
+    }
+    process.stderr.write(
+      `\ngpu-coadd: ${sig}: stopping; finished patches are kept (${sig} again to quit at once)\n`,
+    );
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
+    const budget =
+      o.deviceMemory !== undefined || o.hostMemory !== undefined
+        ? memoryBudget(backend, { deviceMiB: o.deviceMemory, hostMiB: o.hostMemory })
+        : undefined;
     const results = await runCoadd(units, {
-      backend,
+      backend: lanes,
       outDir: o.out,
       statistic: o.statistic,
       kernel: o.kernel,
       threshold: o.threshold,
       clobber: o.clobber,
+      budget,
+      strict: o.strict,
+      signal: controller.signal,
       onEvent: progressRenderer(o.json),
     });
+    const failed = results.filter((r) => 'failed' in r);
     const summary = {
       version: packageVersion(),
       backend: backend.info(),
+      devices: lanes.length,
       reason,
       inputs: found.map((i) => i.path),
       skipped,
       units: results,
+      failed: failed.length,
       seconds: (performance.now() - t0) / 1000,
     };
     await mkdir(o.out, { recursive: true });
@@ -188,11 +237,38 @@ export async function coaddRun(inputs: readonly string[], o: CoaddCliOptions): P
     await rename(tmp, join(o.out, 'summary.json'));
     if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else
-      log(`gpu-coadd: done in ${summary.seconds.toFixed(1)} s; outputs in ${o.out} (summary.json)`);
+      log(
+        `gpu-coadd: done in ${summary.seconds.toFixed(1)} s; outputs in ${o.out} (summary.json)${failed.length ? `; ${failed.length} of ${results.length} coadds FAILED (see above)` : ''}`,
+      );
+    if (failed.length === 0) return EXIT.ok;
+    return failed.length === results.length ? EXIT.failed : EXIT.partial;
   } finally {
-    await backend.dispose();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    for (const l of lanes) await l.dispose();
   }
-  return EXIT.ok;
+}
+
+/** The chosen backend plus `devices - 1` more devices on the same kind of adapter. */
+async function openLanes(first: Backend, devices: number, threads: number): Promise<Backend[]> {
+  if (!Number.isInteger(devices) || devices < 1 || devices > 64) {
+    await first.dispose();
+    throw new CliError(
+      'BAD_DEVICES',
+      `--devices must be an integer from 1 to 64, not ${devices}`,
+      EXIT.usage,
+    );
+  }
+  const lanes: Backend[] = [first];
+  for (let i = 1; i < devices; i++) {
+    if (first.kind === 'webgpu') {
+      const software = first.info().adapter?.isSoftware === true;
+      lanes.push(await WebGpuBackend.create({ adapter: software ? 'software' : 'hardware' }));
+    } else {
+      lanes.push(new CpuBackend({ threads }));
+    }
+  }
+  return lanes;
 }
 
 /** `gpu-coadd demo`: simulate a small field, then coadd it on the embedded defaults. */

@@ -36,13 +36,14 @@ export async function gpuCoadd(argv: string[]): Promise<void> {
       )
       .command(
         'run <inputs..>',
-        'warp, stack, detect and measure calexps (files or directories) onto sky-map patches or a grid',
+        'warp, stack, detect and measure calexps (files, quoted globs or directories; or plain images with NAME.weight.fits weight maps beside them) onto sky-map patches or a grid',
         (y) =>
           coaddOptions(y)
             .positional('inputs', {
               type: 'string',
               array: true,
-              describe: 'calexp files or directories of them',
+              describe:
+                'calexp files, globs ("visit*/calexp_*.fits", ** for any depth) or directories of them',
             })
             .option('skymap', {
               type: 'string',
@@ -86,7 +87,7 @@ export async function gpuCoadd(argv: string[]): Promise<void> {
       .strict()
       .version(packageVersion())
       .epilog(
-        'Exit codes: 0 ok, 1 failed, 2 usage, 3 no usable backend, 4 GPU device lost or out of memory, 70 internal error.\n' +
+        'Exit codes: 0 ok, 1 failed, 2 usage, 3 no usable backend (--backend webgpu without an adapter), 4 GPU device lost or out of memory, 5 partial failure (some coadds failed; summary.json says which), 70 internal error, 130 interrupted (finished coadds kept; run again to go on).\n' +
           'Environment: GPU_DRP_BACKEND=auto|webgpu|cpu chooses the compute backend.',
       )
       .fail(usageFailure('gpu-coadd'))
@@ -123,6 +124,22 @@ function coaddOptions<T>(y: Argv<T>) {
       default: 0,
       describe: 'CPU worker threads (0 = one per core)',
     })
+    .option('devices', {
+      type: 'number',
+      default: 1,
+      describe:
+        'compute devices to open on the chosen adapter; each takes patch-band coadds from one queue (on a node with several GPUs, run one gpu-coadd per GPU)',
+    })
+    .option('device-memory', {
+      type: 'number',
+      describe:
+        'device memory budget per device, MiB (default 8192 on a hardware GPU, min(4096, RAM/4) on a software adapter); work is cut into row bands to fit',
+    })
+    .option('host-memory', {
+      type: 'number',
+      describe:
+        'host memory budget, MiB (default 60% of RAM); warps beyond it are kept in a scratch file',
+    })
     .option('clobber', {
       type: 'boolean',
       default: false,
@@ -131,7 +148,8 @@ function coaddOptions<T>(y: Argv<T>) {
     .option('strict', {
       type: 'boolean',
       default: false,
-      describe: 'fail on the first unreadable input instead of skipping it',
+      describe:
+        'fail on the first unreadable input or failed coadd instead of reporting it and going on',
     })
     .option('json', {
       type: 'boolean',

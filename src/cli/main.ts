@@ -2,15 +2,27 @@
  * Shared entry-point plumbing of the CLIs: typed errors become one clear line on stderr
  * and a documented exit code, never a bare stack trace.
  *
- * Exit codes (batch systems may retry on 3 and 4):
- *   0 success; 1 failure of the work itself (bad input data, op refused);
- *   2 usage error (unknown option or value); 3 no usable compute backend;
- *   4 GPU device lost or out of memory; 70 internal error (a bug: please report).
+ * Exit codes (batch systems may retry on 3, 4 and 130):
+ *   0 success; 1 failure of the work itself (bad input data, op refused, every unit
+ *   failed); 2 usage error (unknown option or value); 3 no usable compute backend;
+ *   4 GPU device lost or out of memory; 5 partial failure (some units failed, the others
+ *   are written; the run summary lists which and why); 70 internal error (a bug: please
+ *   report); 130 interrupted (SIGINT/SIGTERM; finished units are kept, re-run to go on).
  */
 import { ComputeError } from '../compute/errors.ts';
 import { OpError } from '../ops/errors.ts';
+import { SchedulerError } from '../scheduler/errors.ts';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, noBackend: 3, device: 4, internal: 70 } as const;
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  noBackend: 3,
+  device: 4,
+  partial: 5,
+  internal: 70,
+  interrupted: 130,
+} as const;
 
 /** An error a command raises on purpose, with its exit code. */
 export class CliError extends Error {
@@ -34,6 +46,7 @@ export function exitCodeOf(e: unknown): number {
     return EXIT.failed;
   }
   if (e instanceof OpError) return EXIT.failed;
+  if (e instanceof SchedulerError) return e.code === 'INTERRUPTED' ? EXIT.interrupted : EXIT.failed;
   // Every subsystem's typed errors (FitsError, WcsError, ExposureError, SimError, ...)
   // and Node's system errors carry a string `code`: the work failed, not gpu-drp.
   if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') return EXIT.failed;

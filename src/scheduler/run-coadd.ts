@@ -1,23 +1,33 @@
 /**
  * Runs a coadd plan: per (target, band), the visits' CCDs are read, warped and stacked
- * (MEAN takes the fused streaming path), then sources are detected and measured on the
- * coadd, and everything is written atomically under `<out>/<target>/<band>/`:
- * `coadd.fits` (Exposure: IMAGE, MASK, VARIANCE, WCS, PSF), `coverage.fits` (inputs per
- * pixel), `sources.parquet` and `sources.fits` (the catalog), `preview.png` (asinh
- * stretch, sources circled), and `summary.json` (written
- * last: a unit with a summary is finished, and re-runs skip it unless `clobber`).
+ * (MEAN takes the fused streaming path when it fits the device), then sources are
+ * detected and measured on the coadd, and everything is written under
+ * `<out>/<target>/<band>/`: `coadd.fits` (Exposure: IMAGE, MASK, VARIANCE, WCS, PSF),
+ * `coverage.fits` (inputs per pixel), `sources.parquet` and `sources.fits` (the
+ * catalog), `preview.png` (asinh stretch, sources circled) and `summary.json`.
+ *
+ * A unit is written into a hidden scratch folder beside its final place and renamed into
+ * place when complete, so an interrupted or failed run leaves no partial unit; a unit
+ * with a summary is finished, and re-runs skip it unless `clobber`.
+ *
+ * Work is cut to the memory budget (./budget.ts); the next visit's files are read while
+ * the current one is warped; several backends (lanes) take units from one queue; a lost
+ * GPU device (or its memory running out) sends the lane to the CPU backend with a
+ * warning, and the unit is redone there with the same result.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { writeCatalogFits } from '../catalog/fits.ts';
 import { writeCatalogParquet } from '../catalog/parquet.ts';
 import { CpuBackend } from '../compute/cpu/cpu-backend.ts';
 import { ComputeError } from '../compute/errors.ts';
 import type { Backend } from '../compute/select.ts';
 import { writeFits } from '../fits/writer.ts';
+import { Box2I } from '../geom/box.ts';
 import { Exposure } from '../image/exposure.ts';
-import { readExposure, writeExposure } from '../image/exposure-fits.ts';
+import { readExposure, readPlainImageWithWeight, writeExposure } from '../image/exposure-fits.ts';
 import { MaskedImage } from '../image/masked-image.ts';
 import { encodePngGrey, stretch } from '../image/preview.ts';
 import { GaussianPsf, kernelSizeForSigma } from '../image/psf.ts';
@@ -25,15 +35,24 @@ import { coaddMean } from '../ops/coadd/index.ts';
 import { detect } from '../ops/detect/index.ts';
 import { sourceCatalog } from '../ops/measure/catalog.ts';
 import { measure } from '../ops/measure/index.ts';
-import { type StackResult, stack } from '../ops/stack/index.ts';
+import { StackParamsSchema, type StackResult, stack } from '../ops/stack/index.ts';
+import { hostBackend, perWarpWeights } from '../ops/stack/weights.ts';
 import { warp } from '../ops/warp/index.ts';
 import type { WarpSource } from '../ops/warp/spec.ts';
+import { type MemoryBudget, memoryBudget, planUnit, type UnitPlan } from './budget.ts';
+import { SchedulerError } from './errors.ts';
+import type { InputInfo } from './inputs.ts';
 import type { CoaddUnit } from './plan.ts';
+import { WarpStore } from './warp-store.ts';
 
 /** Options of a coadd run. */
 export interface CoaddRunOptions {
-  /** Where to compute; a lost GPU device (or its memory running out) falls back to the CPU. */
-  readonly backend: Backend;
+  /**
+   * Where to compute: one backend, or several (lanes: e.g. one per GPU device) that take
+   * units from one queue. A lost GPU device (or its memory running out) falls back to
+   * the CPU.
+   */
+  readonly backend: Backend | readonly Backend[];
   readonly outDir: string;
   readonly statistic: 'MEAN' | 'MEANCLIP' | 'MEDIAN';
   readonly kernel: 'lanczos3' | 'lanczos4' | 'lanczos5' | 'bilinear';
@@ -41,11 +60,17 @@ export interface CoaddRunOptions {
   readonly threshold: number;
   /** Redo units that already have a summary. */
   readonly clobber: boolean;
-  /** Progress: called when a unit starts and ends. */
-  readonly onEvent?: (e: CoaddEvent) => void;
+  /** Memory budget per lane (default: ./budget.ts memoryBudget of each backend). */
+  readonly budget?: MemoryBudget | undefined;
+  /** Stop at the first failed unit instead of going on with the others. */
+  readonly strict?: boolean | undefined;
+  /** Abort the run (Ctrl-C): the unit in progress is dropped, finished ones stay. */
+  readonly signal?: AbortSignal | undefined;
+  /** Progress events. */
+  readonly onEvent?: ((e: CoaddEvent) => void) | undefined;
 }
 
-/** A progress event (units done / total, and what the unit took). */
+/** A progress event (units done / total, what a unit took, bytes read). */
 export type CoaddEvent =
   | {
       readonly type: 'unit-start';
@@ -53,6 +78,16 @@ export type CoaddEvent =
       readonly band: string;
       readonly done: number;
       readonly total: number;
+      readonly lane: number;
+    }
+  | {
+      readonly type: 'stage';
+      readonly key: string;
+      readonly band: string;
+      readonly stage: string;
+      readonly ms: number;
+      /** Bytes read from disk by the stage (read stages), else 0. */
+      readonly bytes: number;
     }
   | {
       readonly type: 'fallback';
@@ -69,6 +104,16 @@ export type CoaddEvent =
       readonly skipped: boolean;
       readonly ms: number;
       readonly sources: number;
+      readonly bytesRead: number;
+    }
+  | {
+      readonly type: 'unit-failed';
+      readonly key: string;
+      readonly band: string;
+      readonly done: number;
+      readonly total: number;
+      readonly code: string;
+      readonly reason: string;
     };
 
 /** What one unit produced (also its summary.json). */
@@ -82,9 +127,28 @@ export interface UnitSummary {
   readonly psfSigma: number;
   readonly sources: number;
   readonly coveredPixels: number;
+  /** How the unit was cut to the memory budget. */
+  readonly plan: UnitPlan & { readonly budget: MemoryBudget };
+  /** The backend that computed it (after any fallback). */
+  readonly backend: string;
+  readonly bytesRead: number;
   readonly timingsMs: Readonly<Record<string, number>>;
   readonly files: Readonly<Record<string, string>>;
 }
+
+/** A unit that failed (the others went on), with the error's code and message. */
+export interface FailedUnit {
+  readonly target: string;
+  readonly band: string;
+  readonly failed: true;
+  readonly code: string;
+  readonly reason: string;
+}
+
+export type UnitOutcome =
+  | UnitSummary
+  | { target: string; band: string; skipped: true }
+  | FailedUnit;
 
 async function atomicBytes(path: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -93,81 +157,7 @@ async function atomicBytes(path: string, bytes: Uint8Array): Promise<void> {
 }
 
 async function atomicJson(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(tmp, path);
-}
-
-/** Run every unit; returns the summaries (skipped units read back as `skipped`). */
-export async function runCoadd(
-  units: readonly CoaddUnit[],
-  o: CoaddRunOptions,
-): Promise<Array<UnitSummary | { target: string; band: string; skipped: true }>> {
-  const out: Array<UnitSummary | { target: string; band: string; skipped: true }> = [];
-  let done = 0;
-  let backend = o.backend;
-  let cpuFallback: CpuBackend | null = null;
-  try {
-    for (const unit of units) {
-      const dir = join(o.outDir, unit.target.key, unit.band);
-      const summaryPath = join(dir, 'summary.json');
-      o.onEvent?.({
-        type: 'unit-start',
-        key: unit.target.key,
-        band: unit.band,
-        done,
-        total: units.length,
-      });
-      if (!o.clobber && existsSync(summaryPath)) {
-        done++;
-        out.push({ target: unit.target.key, band: unit.band, skipped: true });
-        o.onEvent?.({
-          type: 'unit-done',
-          key: unit.target.key,
-          band: unit.band,
-          done,
-          total: units.length,
-          skipped: true,
-          ms: 0,
-          sources: 0,
-        });
-        continue;
-      }
-      const t0 = performance.now();
-      let s: UnitSummary;
-      try {
-        s = await runUnit(unit, dir, o, backend);
-      } catch (e) {
-        // A lost device or exhausted GPU memory: redo this unit, and the rest, on the CPU.
-        if (
-          backend.kind !== 'webgpu' ||
-          !(e instanceof ComputeError) ||
-          !FALLBACK_CODES.has(e.code)
-        )
-          throw e;
-        o.onEvent?.({ type: 'fallback', key: unit.target.key, band: unit.band, reason: e.message });
-        cpuFallback ??= new CpuBackend({});
-        backend = cpuFallback;
-        s = await runUnit(unit, dir, o, backend);
-      }
-      await atomicJson(summaryPath, s);
-      done++;
-      out.push(s);
-      o.onEvent?.({
-        type: 'unit-done',
-        key: unit.target.key,
-        band: unit.band,
-        done,
-        total: units.length,
-        skipped: false,
-        ms: performance.now() - t0,
-        sources: s.sources,
-      });
-    }
-  } finally {
-    await cpuFallback?.dispose();
-  }
-  return out;
+  await atomicBytes(path, new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`));
 }
 
 /** Compute errors after which the scheduler retries on the CPU backend. */
@@ -178,56 +168,307 @@ const FALLBACK_CODES = new Set([
   'BACKEND_DISPOSED',
 ]);
 
+function errorCode(e: unknown): string {
+  const c = (e as { code?: unknown }).code;
+  return typeof c === 'string' ? c : 'ERROR';
+}
+
+/**
+ * Run every unit; outcomes come back in unit order (finished, skipped as already done,
+ * or failed with a reason). Throws only for an interruption (SchedulerError
+ * INTERRUPTED), or for the first failure when `strict`.
+ */
+export async function runCoadd(
+  units: readonly CoaddUnit[],
+  o: CoaddRunOptions,
+): Promise<UnitOutcome[]> {
+  const lanes = Array.isArray(o.backend) ? [...(o.backend as Backend[])] : [o.backend as Backend];
+  if (lanes.length === 0)
+    throw new SchedulerError('NO_BACKEND', 'runCoadd needs at least one backend');
+  const out: UnitOutcome[] = new Array(units.length);
+  let next = 0;
+  let done = 0;
+  let cpuFallback: CpuBackend | null = null;
+  let stop: unknown = null;
+  const total = units.length;
+  const lane = async (laneIndex: number): Promise<void> => {
+    let backend = lanes[laneIndex] as Backend;
+    const budget = o.budget ?? memoryBudget(backend);
+    while (stop === null && next < units.length) {
+      const index = next++;
+      const unit = units[index] as CoaddUnit;
+      const key = unit.target.key;
+      const band = unit.band;
+      const dir = join(o.outDir, key, band);
+      o.onEvent?.({ type: 'unit-start', key, band, done, total, lane: laneIndex });
+      if (!o.clobber && existsSync(join(dir, 'summary.json'))) {
+        done++;
+        out[index] = { target: key, band, skipped: true };
+        o.onEvent?.({
+          type: 'unit-done',
+          key,
+          band,
+          done,
+          total,
+          skipped: true,
+          ms: 0,
+          sources: 0,
+          bytesRead: 0,
+        });
+        continue;
+      }
+      const t0 = performance.now();
+      try {
+        let s: UnitSummary;
+        try {
+          s = await runUnitAtomically(unit, dir, o, backend, budget);
+        } catch (e) {
+          if (
+            backend.kind !== 'webgpu' ||
+            !(e instanceof ComputeError) ||
+            !FALLBACK_CODES.has(e.code)
+          )
+            throw e;
+          // A lost device or exhausted GPU memory: redo this unit, and the lane's next ones, on the CPU.
+          o.onEvent?.({ type: 'fallback', key, band, reason: e.message });
+          cpuFallback ??= new CpuBackend({});
+          backend = cpuFallback;
+          s = await runUnitAtomically(unit, dir, o, backend, o.budget ?? memoryBudget(backend));
+        }
+        done++;
+        out[index] = s;
+        o.onEvent?.({
+          type: 'unit-done',
+          key,
+          band,
+          done,
+          total,
+          skipped: false,
+          ms: performance.now() - t0,
+          sources: s.sources,
+          bytesRead: s.bytesRead,
+        });
+      } catch (e) {
+        if (isInterruption(e, o.signal) || o.strict) {
+          stop ??= isInterruption(e, o.signal) ? interrupted() : e;
+          return;
+        }
+        done++;
+        const failed: FailedUnit = {
+          target: key,
+          band,
+          failed: true,
+          code: errorCode(e),
+          reason: (e as Error).message ?? String(e),
+        };
+        out[index] = failed;
+        o.onEvent?.({
+          type: 'unit-failed',
+          key,
+          band,
+          done,
+          total,
+          code: failed.code,
+          reason: failed.reason,
+        });
+      }
+    }
+  };
+  try {
+    await Promise.all(lanes.map((_, i) => lane(i)));
+  } finally {
+    await (cpuFallback as CpuBackend | null)?.dispose();
+  }
+  if (stop !== null) throw stop;
+  return out;
+}
+
+function isInterruption(e: unknown, signal: AbortSignal | undefined): boolean {
+  return (
+    signal?.aborted === true ||
+    (e instanceof SchedulerError && e.code === 'INTERRUPTED') ||
+    (e as { name?: string }).name === 'AbortError'
+  );
+}
+
+function interrupted(): SchedulerError {
+  return new SchedulerError(
+    'INTERRUPTED',
+    'the run was interrupted; finished patches are kept, the one in progress was dropped (run the same command again to go on)',
+  );
+}
+
+function checkAbort(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw interrupted();
+}
+
+/**
+ * Run one unit into a scratch folder beside `dir`, then rename it into place (replacing
+ * an older result only once the new one is complete). Nothing is left on failure.
+ */
+async function runUnitAtomically(
+  unit: CoaddUnit,
+  dir: string,
+  o: CoaddRunOptions,
+  backend: Backend,
+  budget: MemoryBudget,
+): Promise<UnitSummary> {
+  const parent = dirname(dir);
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = join(parent, `.${unit.band}.tmp-${tag}`);
+  await mkdir(tmp, { recursive: true });
+  try {
+    const s = await runUnit(unit, tmp, o, backend, budget);
+    await rm(join(tmp, 'scratch'), { recursive: true, force: true });
+    await atomicJson(join(tmp, 'summary.json'), s);
+    checkAbort(o.signal);
+    if (existsSync(dir)) {
+      const old = join(parent, `.${unit.band}.old-${tag}`);
+      await rename(dir, old);
+      await rename(tmp, dir);
+      await rm(old, { recursive: true, force: true });
+    } else {
+      await rename(tmp, dir);
+    }
+    return s;
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true }).catch(() => {});
+    throw e;
+  }
+}
+
+/** Read a visit's CCDs (calexps, or plain images with their weight maps). */
+async function readVisit(
+  inputs: readonly InputInfo[],
+): Promise<{ sources: WarpSource[]; bytes: number; ms: number }> {
+  const t0 = performance.now();
+  const sources: WarpSource[] = [];
+  let bytes = 0;
+  for (const i of inputs) {
+    const e = i.weightPath
+      ? await readPlainImageWithWeight(i.path, i.weightPath)
+      : await readExposure(i.path);
+    bytes += (await stat(i.path)).size + (i.weightPath ? (await stat(i.weightPath)).size : 0);
+    sources.push({ maskedImage: e.maskedImage, wcs: e.wcs ?? i.wcs });
+  }
+  return { sources, bytes, ms: performance.now() - t0 };
+}
+
+/** Starts reading every visit in turn, one ahead of its consumer (reads overlap the warps). */
+function prefetchVisits(unit: CoaddUnit): () => Promise<Awaited<ReturnType<typeof readVisit>>> {
+  let k = 0;
+  const start = (i: number) => {
+    const p = readVisit((unit.visits[i] as CoaddUnit['visits'][number]).inputs);
+    p.catch(() => {}); // awaited by the consumer; this only keeps an early rejection quiet
+    return p;
+  };
+  let pending = unit.visits.length > 0 ? start(0) : null;
+  return async () => {
+    const current = pending as ReturnType<typeof start>;
+    k++;
+    pending = k < unit.visits.length ? start(k) : null;
+    return current;
+  };
+}
+
 async function runUnit(
   unit: CoaddUnit,
   dir: string,
   o: CoaddRunOptions,
   backend: Backend,
+  budget: MemoryBudget,
 ): Promise<UnitSummary> {
   const t: Record<string, number> = {};
-  const lap = (name: string, t0: number) => {
-    t[name] = (t[name] ?? 0) + (performance.now() - t0);
+  const { key } = unit.target;
+  const lap = (name: string, t0: number, bytes = 0) => {
+    const ms = performance.now() - t0;
+    t[name] = (t[name] ?? 0) + ms;
+    o.onEvent?.({ type: 'stage', key, band: unit.band, stage: name, ms, bytes });
   };
   const { target } = unit;
+  const W = target.bbox.width;
+  const H = target.bbox.height;
   const scale = target.wcs.pixelScale();
   let psfSum = 0;
   let psfN = 0;
-  // Read each visit's CCDs only when it is its turn (one visit in memory at a time for MEAN).
-  const readVisit = async (
-    inputs: CoaddUnit['visits'][number]['inputs'],
-  ): Promise<WarpSource[]> => {
-    const t0 = performance.now();
-    const sources: WarpSource[] = [];
-    for (const i of inputs) {
-      const e = await readExposure(i.path);
-      sources.push({ maskedImage: e.maskedImage, wcs: e.wcs ?? i.wcs });
-      if (i.psfSigma !== null) {
-        psfSum += (i.psfSigma * i.wcs.pixelScale()) / scale;
-        psfN++;
-      }
+  for (const v of unit.visits) {
+    for (const i of v.inputs) {
+      if (i.psfSigma === null) continue;
+      psfSum += (i.psfSigma * i.wcs.pixelScale()) / scale;
+      psfN++;
     }
-    lap('read', t0);
-    return sources;
+  }
+  const visitPixels = Math.max(
+    0,
+    ...unit.visits.map((v) => v.inputs.reduce((a, i) => a + i.bbox.width * i.bbox.height, 0)),
+  );
+  const plan = planUnit(W, H, unit.visits.length, visitPixels, o.statistic, budget);
+  let bytesRead = 0;
+  const nextVisit = prefetchVisits(unit);
+  const readNext = async () => {
+    const t0 = performance.now();
+    const r = await nextVisit();
+    bytesRead += r.bytes;
+    // Only the time spent waiting counts as reading; the rest overlapped the warps.
+    lap('read', t0, r.bytes);
+    checkAbort(o.signal);
+    return r.sources;
   };
   let result: StackResult;
-  if (o.statistic === 'MEAN') {
+  if (plan.fused) {
     const visits: WarpSource[][] = [];
-    for (const v of unit.visits) visits.push(await readVisit(v.inputs));
+    for (let k = 0; k < unit.visits.length; k++) visits.push(await readNext());
     const t0 = performance.now();
     result = await coaddMean(backend, visits, target, { warp: { kernel: o.kernel } });
     lap('warp+stack', t0);
   } else {
-    const warps: MaskedImage[] = [];
-    for (const v of unit.visits) {
-      const sources = await readVisit(v.inputs);
-      const t0 = performance.now();
-      warps.push((await warp(backend, sources, target, { kernel: o.kernel })).warp);
+    let store: WarpStore;
+    if (plan.spill) {
+      await mkdir(join(dir, 'scratch'), { recursive: true });
+      store = new WarpStore(join(dir, 'scratch'));
+    } else store = new WarpStore(null);
+    const banded = plan.stackRows < H;
+    const weights: number[] = [];
+    const badBits = StackParamsSchema.parse({}).badMaskPlanes;
+    for (let k = 0; k < unit.visits.length; k++) {
+      const sources = await readNext();
+      let t0 = performance.now();
+      const w = await warpInBands(backend, sources, target, o.kernel, plan.warpRows);
       lap('warp', t0);
+      checkAbort(o.signal);
+      if (banded || plan.spill) {
+        // Per-warp weights from the whole warp, as the one-piece stack computes them.
+        t0 = performance.now();
+        const wt = await perWarpWeights(hostBackend(), [w], w.mask.planes.bitMask(...badBits));
+        weights.push(wt[0] as number);
+        store.put(w);
+        lap('keep', t0);
+      } else store.put(w);
     }
     const t0 = performance.now();
-    result = await stack(backend, warps, { statistic: o.statistic });
+    result =
+      banded || plan.spill
+        ? await stackInBands(
+            backend,
+            store,
+            W,
+            H,
+            plan.stackRows,
+            { statistic: o.statistic, weights },
+            target.bbox.minX,
+            target.bbox.minY,
+            o.signal,
+          )
+        : await stack(
+            backend,
+            Array.from({ length: store.size }, (_, k) => store.band(k, 0, H)),
+            {
+              statistic: o.statistic,
+            },
+          );
     lap('stack', t0);
   }
+  checkAbort(o.signal);
   const psfSigma = psfN > 0 ? psfSum / psfN : 2;
   let t0 = performance.now();
   const det = await detect(backend, result.coadd, { psfSigma, thresholdValue: o.threshold });
@@ -286,7 +527,74 @@ async function runUnit(
     psfSigma,
     sources,
     coveredPixels: result.coverage.reduce((a, c) => a + (c > 0 ? 1 : 0), 0),
+    plan: { ...plan, budget },
+    backend:
+      backend.kind === 'webgpu'
+        ? `webgpu (${backend.info().adapter?.description ?? 'adapter'})`
+        : 'cpu',
+    bytesRead,
     timingsMs: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v)])),
     files,
   };
+}
+
+/** Warp a visit onto `target`, in row bands of `rows` when it does not fit at once. */
+async function warpInBands(
+  backend: Backend,
+  sources: readonly WarpSource[],
+  target: CoaddUnit['target'],
+  kernel: CoaddRunOptions['kernel'],
+  rows: number,
+): Promise<MaskedImage> {
+  const { bbox } = target;
+  if (rows >= bbox.height) return (await warp(backend, sources, target, { kernel })).warp;
+  let whole: MaskedImage | null = null;
+  for (let y = 0; y < bbox.height; y += rows) {
+    const h = Math.min(rows, bbox.height - y);
+    const band = new Box2I(bbox.minX, bbox.minY + y, bbox.width, h);
+    const part = (await warp(backend, sources, { wcs: target.wcs, bbox: band }, { kernel })).warp;
+    whole ??= MaskedImage.create(bbox.width, bbox.height, {
+      xy0: { x: bbox.minX, y: bbox.minY },
+      planes: part.mask.planes,
+    });
+    const off = y * bbox.width;
+    whole.image.data.set(part.image.data, off);
+    whole.mask.data.set(part.mask.data, off);
+    whole.variance.data.set(part.variance.data, off);
+  }
+  return whole as MaskedImage;
+}
+
+/** Stack the kept warps in row bands of `rows` (per-warp weights given), then assemble. */
+async function stackInBands(
+  backend: Backend,
+  store: WarpStore,
+  width: number,
+  height: number,
+  rows: number,
+  params: { statistic: CoaddRunOptions['statistic']; weights: number[] },
+  minX: number,
+  minY: number,
+  signal: AbortSignal | undefined,
+): Promise<StackResult> {
+  let coadd: MaskedImage | null = null;
+  const coverage = new Int32Array(width * height);
+  let used: Float32Array | null = null;
+  for (let y = 0; y < height; y += rows) {
+    checkAbort(signal);
+    const h = Math.min(rows, height - y);
+    const inputs = Array.from({ length: store.size }, (_, k) => store.band(k, y, h));
+    const r = await stack(backend, inputs, params);
+    coadd ??= MaskedImage.create(width, height, {
+      xy0: { x: minX, y: minY },
+      planes: r.coadd.mask.planes,
+    });
+    const off = y * width;
+    coadd.image.data.set(r.coadd.image.data, off);
+    coadd.mask.data.set(r.coadd.mask.data, off);
+    coadd.variance.data.set(r.coadd.variance.data, off);
+    coverage.set(r.coverage, off);
+    used = r.weights;
+  }
+  return { coadd: coadd as MaskedImage, coverage, weights: used };
 }
