@@ -12,7 +12,7 @@ import { readFits } from '../fits/reader.ts';
 import { Box2I } from '../geom/box.ts';
 import { DiscreteSkyMap, RingsSkyMap, type SkyMap } from '../geom/skymap.ts';
 import { Wcs } from '../geom/wcs.ts';
-import { memoryBudget } from '../scheduler/budget.ts';
+import { memoryBudget, planUnit } from '../scheduler/budget.ts';
 import { scanInputs } from '../scheduler/inputs.ts';
 import { type CoaddTarget, planCoadds, skymapTargets } from '../scheduler/plan.ts';
 import { type CoaddEvent, runCoadd } from '../scheduler/run-coadd.ts';
@@ -203,10 +203,21 @@ export async function coaddRun(inputs: readonly string[], o: CoaddCliOptions): P
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const budget =
-      o.deviceMemory !== undefined || o.hostMemory !== undefined
-        ? memoryBudget(backend, { deviceMiB: o.deviceMemory, hostMiB: o.hostMemory })
-        : undefined;
+    const budget = memoryBudget(backend, { deviceMiB: o.deviceMemory, hostMiB: o.hostMemory });
+    // Refuse a target that cannot fit before any work starts.
+    for (const u of units) {
+      const visitPixels = Math.max(
+        ...u.visits.map((v) => v.inputs.reduce((a, i) => a + i.bbox.width * i.bbox.height, 0)),
+      );
+      planUnit(
+        u.target.bbox.width,
+        u.target.bbox.height,
+        u.visits.length,
+        visitPixels,
+        o.statistic,
+        budget,
+      );
+    }
     const results = await runCoadd(units, {
       backend: lanes,
       outDir: o.out,

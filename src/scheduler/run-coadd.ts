@@ -259,7 +259,7 @@ export async function runCoadd(
           band,
           failed: true,
           code: errorCode(e),
-          reason: (e as Error).message ?? String(e),
+          reason: withHint(e),
         };
         out[index] = failed;
         o.onEvent?.({
@@ -281,6 +281,21 @@ export async function runCoadd(
   }
   if (stop !== null) throw stop;
   return out;
+}
+
+/** Hints for the system errors a run meets on its output file system. */
+const SYSTEM_HINTS: Readonly<Record<string, string>> = {
+  ENOSPC: 'the output file system is full: free space there or choose another --out',
+  EDQUOT: 'the disk quota is exhausted: free space or choose another --out',
+  EACCES: 'no permission to write there: choose another --out',
+  EROFS: 'the output file system is read-only: choose another --out',
+  ENOTDIR: 'a file is in the way of an output folder: move it or choose another --out',
+};
+
+function withHint(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const hint = SYSTEM_HINTS[errorCode(e)];
+  return hint ? `${msg} (${hint})` : msg;
 }
 
 function isInterruption(e: unknown, signal: AbortSignal | undefined): boolean {
