@@ -5,7 +5,8 @@
  * constants `(1=1)` / `(1=0)` / `NULL` / `0`.
  *
  * The SQL is plain enough for both SQLite and PostgreSQL: `<>` for not-equal, BETWEEN, IN lists,
- * `%` only between integers, and `/` between integers truncating as both dialects do.
+ * `%` only between integers, and `/` between integers truncating toward zero (written
+ * `CAST(a / b AS BIGINT)`, so it holds even where the driver binds JS numbers as floats).
  */
 
 import type {
@@ -191,6 +192,12 @@ class Compiler {
     throw new WhereBindError(detail, this.source, span, hint);
   }
 
+  /** A value of the wrong type: the bind map's fault for a :bind, the expression's otherwise. */
+  private valueError(n: Expr, detail: string, hint: string | null): never {
+    if (n.kind === 'bind') this.bindError(detail, n.span, hint);
+    this.typeError(detail, n.span, hint);
+  }
+
   private describeType(t: ValueType): string {
     switch (t) {
       case 'int':
@@ -283,7 +290,13 @@ class Compiler {
         const p = e.op === '+' || e.op === '-' ? SqlPrec.Additive : SqlPrec.Multiplicative;
         const type: ValueType = l.type === 'int' && r.type === 'int' ? 'int' : 'float';
         const right = wrap(r, (p + 1) as SqlPrec);
-        return { pieces: [...wrap(l, p), ` ${e.op} `, ...right], type, prec: p };
+        const pieces = [...wrap(l, p), ` ${e.op} `, ...right];
+        if (e.op === '/' && type === 'int') {
+          // Drivers may bind JS numbers as floating point (better-sqlite3 does), which would
+          // make 7 / 2 give 3.5; the cast keeps integer division truncating in every dialect.
+          return { pieces: ['CAST(', ...pieces, ' AS BIGINT)'], type, prec: SqlPrec.Atom };
+        }
+        return { pieces, type, prec: p };
       }
       case 'neg': {
         const o = this.compile(e.operand);
@@ -291,6 +304,7 @@ class Compiler {
           this.typeError(
             `unary '-' needs a number, but '${this.text(e.operand)}' is ${this.describeType(o.type)}`,
             e.operand.span,
+            'unary minus works on integer and floating-point values only',
           );
         }
         // The operand is parenthesised unless atomic, so the text never holds '--' (a comment).
@@ -417,7 +431,11 @@ class Compiler {
     if (l.type === 'bool' || r.type === 'bool') {
       if (l.type !== r.type) this.mismatch(e, l, r);
       if (e.op !== '=' && e.op !== '!=') {
-        this.typeError(`booleans can only be compared with = or !=`, e.span);
+        this.typeError(
+          `booleans can only be compared with = or !=`,
+          e.span,
+          'test a boolean directly: visit.is_good, NOT visit.is_good, or visit.is_good = TRUE',
+        );
       }
     }
     // A string compared with a time must itself be a time; compare it in the normal form.
@@ -484,9 +502,9 @@ class Compiler {
     } else if (col.type === 'timestamp') {
       hint += `; write e.g. ${rewrite("T'2026-01-02T03:04:05'")}`;
     }
-    this.typeError(
+    this.valueError(
+      valNode,
       `cannot compare ${colText} (${col.type}) with ${this.describeType(val.type)} value`,
-      valNode.span,
       hint,
     );
   }
@@ -520,9 +538,9 @@ class Compiler {
         } else if (isNumeric(o.type) && typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)) {
           hint += `; write numbers without quotes: ${v}`;
         }
-        this.typeError(
+        this.valueError(
+          n,
           `IN list entry '${this.text(n)}' is ${this.describeType(item.type)} value, but ${operandText} is ${o.type}`,
-          n.span,
           hint,
         );
       }
@@ -543,6 +561,7 @@ class Compiler {
           this.typeError(
             `a range with a stride needs an integer value on the left of IN, but '${this.text(e.operand)}' is ${o.type}`,
             item.span,
+            `drop the stride (${item.start}..${item.end}) or list the values one by one`,
           );
         }
         const count = Math.floor((item.end - item.start) / stride) + 1;
@@ -724,7 +743,7 @@ class Compiler {
     if (fragment === undefined) {
       const column = this.schema.column(operand.path);
       const name = operand.path.join('.');
-      if (column !== undefined) {
+      if (column !== undefined && operand.path.length > 1) {
         this.typeError(
           `${name} is ${this.describeType(column.type)} column, not a region`,
           operand.span,

@@ -359,7 +359,16 @@ class Parser {
     this.next();
     const end = negative ? -numberTok.value || 0 : numberTok.value;
     let stride: number | null = null;
-    if (this.peek().kind === 'colon') {
+    const after = this.peek();
+    if (after.kind === 'bind' && after.start === this.lastEnd()) {
+      // `1..10:n` lexes as a range then a bind.
+      this.fail(
+        `a range stride must be a positive integer`,
+        after,
+        'strides are integer literals (10..20:2); a :bind cannot be a stride',
+      );
+    }
+    if (after.kind === 'colon') {
       const colon = this.next();
       const s = this.peek();
       if (s.kind !== 'int') {
