@@ -218,8 +218,8 @@ export class Datastore {
       throw new FormatterError(
         'DATASTORE_FORMATTER',
         formatter.name,
-        `cannot store a ${describe(obj)} as dataset type ${dt.name} (storage class ${dt.storageClass}): ` +
-          `it needs ${formatter.accepted}`,
+        `cannot store a value of type ${describe(obj)} as dataset type ${dt.name} (storage class ${dt.storageClass}): ` +
+          `${formatter.problem?.(obj) ?? `it needs ${formatter.accepted}`}`,
       );
     }
     const path = this.templates.pathFor(ref, component) + formatter.extension;

@@ -15,7 +15,7 @@
  */
 
 import { createReadStream } from 'node:fs';
-import { stat, unlink } from 'node:fs/promises';
+import { readFile, stat, unlink } from 'node:fs/promises';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -55,9 +55,17 @@ export class S3Backend implements StorageBackend {
   readonly prefix: string;
   private readonly client: S3Client;
   private readonly secrets: string[];
+  private readonly multipartThreshold: number;
+  private readonly partSize: number;
 
-  /** `url` is `s3://bucket[/prefix]`. */
-  constructor(url: string) {
+  /**
+   * `url` is `s3://bucket[/prefix]`. `options` change the multipart threshold and part
+   * size, bytes (defaults {@link MULTIPART_THRESHOLD}, {@link MULTIPART_PART_SIZE}; S3
+   * needs parts of at least 5 MiB).
+   */
+  constructor(url: string, options: { multipartThreshold?: number; partSize?: number } = {}) {
+    this.multipartThreshold = options.multipartThreshold ?? MULTIPART_THRESHOLD;
+    this.partSize = Math.max(5 * 1024 * 1024, options.partSize ?? MULTIPART_PART_SIZE);
     const u = new URL(url);
     if (u.protocol !== 's3:' || !u.hostname) {
       throw new StorageError('DATASTORE_BAD_URL', url, `'${url}' is not an s3://bucket/prefix URL`);
@@ -148,8 +156,10 @@ export class S3Backend implements StorageBackend {
     if (exclusive && (await this.head(path)) !== null) throw new AlreadyExistsError(this.uri(path));
     const size = body instanceof Uint8Array ? body.length : body.size;
     try {
-      if (size <= MULTIPART_THRESHOLD) {
-        const Body = body instanceof Uint8Array ? body : createReadStream(body.file);
+      if (size <= this.multipartThreshold) {
+        // Small files go up from memory: a stream body makes the SDK send aws-chunked
+        // encoding with a checksum trailer, which some S3 servers (s3rver) store verbatim.
+        const Body = body instanceof Uint8Array ? body : new Uint8Array(await readFile(body.file));
         const put = (ifNoneMatch: boolean) =>
           this.client.send(
             new PutObjectCommand({
@@ -168,7 +178,7 @@ export class S3Backend implements StorageBackend {
             throw new AlreadyExistsError(this.uri(path));
           }
           // Servers without conditional writes may answer 501; the HEAD above stands in.
-          const retriable = exclusive && status === 501 && body instanceof Uint8Array;
+          const retriable = exclusive && status === 501;
           if (!retriable) throw e;
           await put(false);
         }
@@ -180,7 +190,7 @@ export class S3Backend implements StorageBackend {
             Key,
             Body: body instanceof Uint8Array ? body : createReadStream(body.file),
           },
-          partSize: MULTIPART_PART_SIZE,
+          partSize: this.partSize,
           queueSize: 4,
           leavePartsOnError: false,
         });

@@ -89,6 +89,7 @@ function makeFormatter(
     accepted: `plain data (null, booleans, ${allowNonFinite ? 'numbers' : 'finite numbers'}, strings, arrays, plain objects)`,
     accepts: (obj: unknown): obj is StructuredData =>
       structuredDataProblem(obj, allowNonFinite) === null,
+    problem: (obj: unknown): string | null => structuredDataProblem(obj, allowNonFinite),
     toBytes(obj: StructuredData): Uint8Array {
       const problem = structuredDataProblem(obj, allowNonFinite);
       if (problem) {

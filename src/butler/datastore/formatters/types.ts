@@ -30,6 +30,8 @@ export interface Formatter<T = unknown> {
   accepts(obj: unknown): obj is T;
   /** Human description of what {@link accepts} wants, for error messages. */
   readonly accepted: string;
+  /** Why {@link accepts} refuses `obj`, more precisely than {@link accepted} (optional). */
+  problem?(obj: unknown): string | null;
   /** Encode `obj` (recipe: one of {@link recipes}; the default when absent). */
   toBytes(obj: T, recipe?: string): Uint8Array | Promise<Uint8Array>;
   /** Decode bytes (parameters applied after decoding where the format cannot do better). */
