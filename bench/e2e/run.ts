@@ -87,7 +87,7 @@ export interface E2eOptions {
   readonly threshold?: number;
   /** Match radius for the accuracy figures, arcsec (default 1). */
   readonly matchRadiusArcsec?: number;
-  /** Bright sources: point-source S/N on our coadd at least this (default 20). */
+  /** Bright sources: point-source S/N on our coadd at least this (default 50). */
   readonly brightSnr?: number;
   /** Progress lines (default: none). */
   readonly log?: (line: string) => void;
@@ -326,7 +326,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
   const log = o.log ?? (() => {});
   const threshold = o.threshold ?? 5;
   const radius = o.matchRadiusArcsec ?? 1;
-  const brightSnr = o.brightSnr ?? 20;
+  const brightSnr = o.brightSnr ?? 50;
   if (!(Number.isInteger(o.repeat) && o.repeat >= 1)) {
     throw new E2eError('E2E_BAD_OPTION', `--repeat must be a positive integer, got ${o.repeat}`);
   }
