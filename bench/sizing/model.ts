@@ -72,6 +72,7 @@ const SurveySchema = z
     bytesPerPixel: pos('bytesPerPixel'),
     /**
      * Relative number of visits per band (any scale; a band with weight 0 is left out).
+     * An override replaces the whole record.
      * The default is the SRD 10-year depth per band, so each band's share of the visits
      * is its share of the 824 total.
      */
@@ -293,14 +294,20 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
+/** Input paths whose override replaces the default as a whole (a record of bands, not fields). */
+const REPLACED = new Set(['survey.bandWeights']);
+
 /**
  * `over` merged onto `base`: plain objects key by key (recursively), everything else
- * (numbers, strings, arrays such as `releases` and `facilities`) replaced.
+ * (numbers, strings, arrays such as `releases` and `facilities`) replaced; so is
+ * `survey.bandWeights` (the bands given are the bands used).
  */
-export function deepMerge(base: unknown, over: unknown): unknown {
-  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+export function deepMerge(base: unknown, over: unknown, path = ''): unknown {
+  if (REPLACED.has(path) || !isPlainObject(base) || !isPlainObject(over))
+    return over === undefined ? base : over;
   const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  for (const [k, v] of Object.entries(over))
+    out[k] = deepMerge(base[k], v, path ? `${path}.${k}` : k);
   return out;
 }
 
@@ -641,8 +648,8 @@ export interface SizingResult {
 }
 
 function wholeUp(x: number): number {
-  // Rounding up, but 12.0000000001 (float noise) stays 12.
-  return Math.ceil(x - 1e-9);
+  // Rounding up, but 12.0000000001 (float noise) stays 12; never -0.
+  return Math.max(0, Math.ceil(x - 1e-9));
 }
 
 function facilityRows(
