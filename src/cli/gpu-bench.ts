@@ -2,6 +2,7 @@
  * `gpu-bench`: the performance harness. Measures ops per backend and size, prints a
  * table (or JSON records with --json) and saves the records under bench/results/.
  */
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { benchConvolve, type ConvolveBenchOptions, type KernelKind } from '../../bench/convolve.ts';
@@ -13,6 +14,7 @@ import {
   saveRecords,
 } from '../../bench/harness.ts';
 import { benchMeasure } from '../../bench/measure.ts';
+import { benchProduction, productionReport } from '../../bench/production.ts';
 import { benchStack, type Statistic } from '../../bench/stack.ts';
 import { benchWarp, type WarpKernel } from '../../bench/warp.ts';
 import { CpuBackend } from '../compute/cpu/cpu-backend.ts';
@@ -256,7 +258,68 @@ export async function gpuBench(argv: string[]): Promise<void> {
           code = EXIT.ok;
         },
       )
-      .demandCommand(1, 'name a benchmark: convolve, warp, stack, detect or measure')
+      .command(
+        'production',
+        'warp, stack and detect at LSST production sizes (4072x4000 CCDs, 4k patches, N = 10..200), JSON + markdown report',
+        (y) =>
+          y
+            .option('n', {
+              type: 'string',
+              default: '10,50,200',
+              describe: 'numbers of visits per stack',
+            })
+            .option('rows', {
+              type: 'number',
+              default: 256,
+              describe: 'rows of the 4000-pixel-wide band stacked per case',
+            })
+            .option('statistics', {
+              type: 'string',
+              default: 'MEANCLIP',
+              describe: 'MEAN, MEANCLIP and/or MEDIAN',
+            })
+            .option('ops', {
+              type: 'string',
+              default: 'warp,stack,detect',
+              describe: 'which of warp, stack, detect',
+            })
+            .option('report', {
+              type: 'string',
+              describe: 'markdown report (default: the results file with .md)',
+            }),
+        async (args) => {
+          const statistics = listOf(
+            args.statistics,
+            ['MEAN', 'MEANCLIP', 'MEDIAN'],
+            'statistics',
+          ) as Statistic[];
+          const ops = listOf(args.ops, ['warp', 'stack', 'detect'], 'ops') as Array<
+            'warp' | 'stack' | 'detect'
+          >;
+          if (!Number.isInteger(args.rows) || args.rows < 1)
+            throw new CliError('BAD_OPTION', '--rows must be a positive integer', EXIT.usage);
+          const records = await runOnBackends(args.backend, args.threads, (b, ref) =>
+            benchProduction(b, ref, {
+              repeats: args.repeats,
+              warmup: args.warmup,
+              budgetMs: args.budget,
+              ns: numberList(args.n, 'n'),
+              rows: args.rows,
+              statistics,
+              ops,
+              onRecord: progress(args.json),
+            }),
+          );
+          const path = finish(records, 'production', args);
+          const report = args.report ?? (path ? path.replace(/\.json$/, '.md') : undefined);
+          if (report) {
+            writeFileSync(report, productionReport(records));
+            process.stderr.write(`gpu-bench: report written to ${report}\n`);
+          }
+          code = EXIT.ok;
+        },
+      )
+      .demandCommand(1, 'name a benchmark: convolve, warp, stack, detect, measure or production')
       .strict()
       .version(packageVersion())
       .epilog(
@@ -351,7 +414,8 @@ function finish(
   records: BenchRecord[],
   op: string,
   args: { json: boolean; out?: string | undefined; save: boolean },
-): void {
+): string | null {
+  let saved: string | null = null;
   if (args.save) {
     const tag = [
       ...new Set(
@@ -362,8 +426,10 @@ function finish(
     ].join('+');
     const path = saveRecords(args.out ?? defaultResultsPath(ROOT, op, tag || 'none'), records);
     process.stderr.write(`gpu-bench: ${records.length} records saved to ${path}\n`);
+    saved = path;
   }
   process.stdout.write(
     args.json ? `${JSON.stringify(records, null, 2)}\n` : `${renderTable(records)}\n`,
   );
+  return saved;
 }

@@ -83,7 +83,8 @@ export interface UnitPlan {
 
 /**
  * Cut a unit of `n` visits onto a `width` x `height` target whose largest visit has
- * `visitPixels` CCD pixels, to fit `budget`.
+ * `visitPixels` CCD pixels, to fit `budget` (and, on WebGPU, the adapter's storage
+ * binding limit `maxBindingBytes` for one warp plane).
  *
  * @throws SchedulerError GRID_TOO_LARGE when not even one row band fits, or the coadd
  *   itself does not fit the host budget.
@@ -95,6 +96,7 @@ export function planUnit(
   visitPixels: number,
   statistic: 'MEAN' | 'MEANCLIP' | 'MEDIAN',
   budget: MemoryBudget,
+  maxBindingBytes = Number.POSITIVE_INFINITY,
 ): UnitPlan {
   const targetPixels = width * height;
   const coaddHost = targetPixels * (MI_BYTES + 4);
@@ -117,10 +119,11 @@ export function planUnit(
   }
   // Warp: the visit's CCDs plus the band of target rows.
   const warpRowBytes = width * MI_BYTES;
-  const warpRows = Math.min(
-    height,
-    Math.floor((budget.deviceBytes - visitBytes) / warpRowBytes / BAND_QUANTUM) * BAND_QUANTUM,
-  );
+  // ... and one plane of the band must fit a storage binding (WebGPU's per-buffer limit).
+  const bindRows = Math.floor(maxBindingBytes / (width * 4));
+  const budgetRows = Math.floor((budget.deviceBytes - visitBytes) / warpRowBytes);
+  const fitRows = Math.min(bindRows, budgetRows);
+  const warpRows = fitRows >= height ? height : Math.floor(fitRows / BAND_QUANTUM) * BAND_QUANTUM;
   const stackRowBytes = width * (n * MI_BYTES + STACK_OUT_BYTES);
   const stackFit = Math.floor(budget.deviceBytes / stackRowBytes);
   const stackRows =

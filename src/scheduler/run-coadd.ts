@@ -417,7 +417,15 @@ async function runUnit(
     0,
     ...unit.visits.map((v) => v.inputs.reduce((a, i) => a + i.bbox.width * i.bbox.height, 0)),
   );
-  const plan = planUnit(W, H, unit.visits.length, visitPixels, o.statistic, budget);
+  const plan = planUnit(
+    W,
+    H,
+    unit.visits.length,
+    visitPixels,
+    o.statistic,
+    budget,
+    backend.kind === 'webgpu' ? backend.limit('maxStorageBufferBindingSize') : undefined,
+  );
   let bytesRead = 0;
   const nextVisit = prefetchVisits(unit);
   const readNext = async () => {
