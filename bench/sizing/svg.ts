@@ -143,7 +143,7 @@ const f1 = (x: number) => x.toFixed(1);
 export function renderSvg(result: SizingResult): string {
   const series = chartSeries(result);
   const W = 1060;
-  const top = 90;
+  const top = 104;
   const plotH = 300;
   const legendTop = top + plotH + 70;
   const H = legendTop + series.length * 20 + 20;
@@ -186,6 +186,11 @@ export function renderSvg(result: SizingResult): string {
   o.push(
     `<text x="${W / 2}" y="44" text-anchor="middle" fill="#444444">utilisation ${num(result.inputs.schedule.utilisation * 100)}%; bars: devices needed (unrounded); labels: whole devices</text>`,
   );
+  if (!result.devices.some((d) => d.kind === 'gpu' && d.origin === 'measured')) {
+    o.push(
+      `<text x="${W / 2}" y="62" text-anchor="middle" fill="#b22222">No GPU has been measured yet: no bar here is measured GPU performance${series.some((s) => s.label.endsWith('[projection]')) ? ' ([projection] bars are targets)' : ''}</text>`,
+    );
+  }
   panels.forEach((p, pi) => {
     const x0 = left[pi]!;
     const scale = chooseScale(p.bars.map((b) => b.exact));
