@@ -3,7 +3,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { CpuBackend } from '../compute/cpu/cpu-backend.ts';
 import { type Backend, createBackend } from '../compute/select.ts';
 import { WebGpuBackend } from '../compute/webgpu/webgpu-backend.ts';
@@ -233,6 +234,7 @@ export async function coaddRun(inputs: readonly string[], o: CoaddCliOptions): P
     const failed = results.filter((r) => 'failed' in r);
     const summary = {
       version: packageVersion(),
+      versions: { gpuDrp: packageVersion(), node: process.version, webgpu: webgpuVersion() },
       backend: backend.info(),
       devices: lanes.length,
       reason,
@@ -258,6 +260,22 @@ export async function coaddRun(inputs: readonly string[], o: CoaddCliOptions): P
     process.off('SIGTERM', onSignal);
     for (const l of lanes) await l.dispose();
   }
+}
+
+/** The installed version of the Dawn bindings package (npm `webgpu`), or 'not installed'. */
+function webgpuVersion(): string {
+  try {
+    let dir = dirname(createRequire(import.meta.url).resolve('webgpu'));
+    for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+      const f = join(dir, 'package.json');
+      if (!existsSync(f)) continue;
+      const j = JSON.parse(readFileSync(f, 'utf8')) as { name?: string; version?: string };
+      if (j.name === 'webgpu') return j.version ?? 'unknown';
+    }
+  } catch {
+    // not installed: the CPU backend still works
+  }
+  return 'not installed';
 }
 
 /** The chosen backend plus `devices - 1` more devices on the same kind of adapter. */

@@ -210,6 +210,14 @@ describe('gpu-coadd run: interruptions and failures', () => {
     const s = JSON.parse(r.stdout);
     expect(s.units).toHaveLength(1);
     expect(s.units[0]).toMatchObject({ target: 'grid', bbox: { width: 500, height: 500 } });
+    expect(s.versions).toEqual({
+      gpuDrp: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      node: process.version,
+      webgpu: '0.6.2',
+    });
+    expect(s.units[0].timingsMs).toEqual(
+      expect.objectContaining({ read: expect.any(Number), detect: expect.any(Number) }),
+    );
     expect(s.units[0].sources).toBeGreaterThan(20);
   });
 });
