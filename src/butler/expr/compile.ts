@@ -59,7 +59,10 @@ interface Compiled {
   readonly pieces: readonly Piece[];
   readonly type: ValueType;
   readonly prec: SqlPrec;
-  /** Set when the SQL is exactly one placeholder for this value (a literal or scalar bind). */
+  /**
+   * Set when the expression is one literal or scalar bind value: its SQL is one placeholder,
+   * or a CAST of one (see {@link typedPlaceholder}).
+   */
   readonly value?: { readonly v: unknown };
   /** The column, when the expression is a bare name. */
   readonly column?: ResolvedColumn;
@@ -85,6 +88,37 @@ function wrap(c: Compiled, min: SqlPrec): readonly Piece[] {
 
 function boundValue(v: unknown, type: ValueType): Compiled {
   return { pieces: [{ value: v }], type, prec: SqlPrec.Atom, value: { v } };
+}
+
+/**
+ * A numeric placeholder with its type spelled out: `CAST(? AS BIGINT)` or
+ * `CAST(? AS DOUBLE PRECISION)`. PostgreSQL infers a parameter's type from the other operand,
+ * so `"visit"."id" = $1` would read 1.5 as a bigint (an error) and `$1 + $2` has no type at
+ * all; SQLite reads the cast type names as INTEGER and REAL affinity.
+ */
+function typedPlaceholder(c: Compiled): Compiled {
+  if (c.value === undefined || !isNumeric(c.type) || c.prec !== SqlPrec.Atom) return c;
+  if (c.pieces.length !== 1 || typeof c.pieces[0] === 'string') return c;
+  const sqlType = c.type === 'int' ? ' AS BIGINT)' : ' AS DOUBLE PRECISION)';
+  return { ...c, pieces: ['CAST(', ...c.pieces, sqlType] };
+}
+
+/** True when `c` is a bare placeholder (one value, no cast yet). */
+function isPlaceholder(c: Compiled): boolean {
+  return c.value !== undefined && c.pieces.length === 1 && typeof c.pieces[0] !== 'string';
+}
+
+/**
+ * `c` ready to meet `other` in a comparison, arithmetic or IN list: a numeric placeholder is
+ * cast unless the other operand gives it a type that holds its value (a float never takes an
+ * integer's type).
+ */
+function typedAgainst(c: Compiled, other: Compiled): Compiled {
+  if (!isPlaceholder(c) || !isNumeric(c.type)) return c;
+  if (!isPlaceholder(other) && isNumeric(other.type) && !(c.type === 'float' && other.type === 'int')) {
+    return c;
+  }
+  return typedPlaceholder(c);
 }
 
 function boolConstant(v: boolean): Compiled {
@@ -289,8 +323,8 @@ class Compiler {
         }
         const p = e.op === '+' || e.op === '-' ? SqlPrec.Additive : SqlPrec.Multiplicative;
         const type: ValueType = l.type === 'int' && r.type === 'int' ? 'int' : 'float';
-        const right = wrap(r, (p + 1) as SqlPrec);
-        const pieces = [...wrap(l, p), ` ${e.op} `, ...right];
+        const right = wrap(typedAgainst(r, l), (p + 1) as SqlPrec);
+        const pieces = [...wrap(typedAgainst(l, r), p), ` ${e.op} `, ...right];
         if (e.op === '/' && type === 'int') {
           // Drivers may bind JS numbers as floating point (better-sqlite3 does), which would
           // make 7 / 2 give 3.5; the cast keeps integer division truncating in every dialect.
@@ -308,7 +342,11 @@ class Compiler {
           );
         }
         // The operand is parenthesised unless atomic, so the text never holds '--' (a comment).
-        return { pieces: ['-', ...wrap(o, SqlPrec.Atom)], type: o.type, prec: SqlPrec.Unary };
+        return {
+          pieces: ['-', ...wrap(typedPlaceholder(o), SqlPrec.Atom)],
+          type: o.type,
+          prec: SqlPrec.Unary,
+        };
       }
       case 'ident':
         return this.compileIdent(e, counterpart);
@@ -447,8 +485,10 @@ class Compiler {
       (l.type === 'timestamp' && r.type === 'timestamp');
     if (!ok) this.mismatch(e, l, r);
     const op = e.op === '!=' ? '<>' : e.op;
+    const lt = typedAgainst(l, r);
+    const rt = typedAgainst(r, l);
     return {
-      pieces: [...wrap(l, SqlPrec.Additive), ` ${op} `, ...wrap(r, SqlPrec.Additive)],
+      pieces: [...wrap(lt, SqlPrec.Additive), ` ${op} `, ...wrap(rt, SqlPrec.Additive)],
       type: 'bool',
       prec: SqlPrec.Compare,
     };
@@ -519,7 +559,7 @@ class Compiler {
         e.operand.span,
       );
     }
-    const operand = wrap(o, SqlPrec.Additive);
+    const operand = wrap(typedPlaceholder(o), SqlPrec.Additive);
     const listed: (readonly Piece[])[] = [];
     const conditions: Compiled[] = [];
     const checkItem = (c: Compiled, n: Expr): Compiled => {
@@ -544,7 +584,7 @@ class Compiler {
           hint,
         );
       }
-      return item;
+      return typedAgainst(item, o);
     };
 
     for (const item of e.items) {

@@ -83,7 +83,26 @@ describe('compileWhere: SQL text and values', () => {
       ['visit'],
     ],
     ['(visit + 1) * 2 = 8', '("visit"."id" + ?) * ? = ?', [1, 2, 8], ['visit']],
-    ['visit - (1 - 2) = 8', '"visit"."id" - (? - ?) = ?', [1, 2, 8], ['visit']],
+    [
+      'visit - (1 - 2) = 8',
+      '"visit"."id" - (CAST(? AS BIGINT) - CAST(? AS BIGINT)) = ?',
+      [1, 2, 8],
+      ['visit'],
+    ],
+    // integer division truncates even where the driver binds numbers as floats
+    ['visit / 2 = 3', 'CAST("visit"."id" / ? AS BIGINT) = ?', [2, 3], ['visit']],
+    ['visit.exposure_time / 2 = 3', '"visit"."exposure_time" / ? = ?', [2, 3], ['visit']],
+    // a float placeholder next to an integer, or two placeholders, get explicit types
+    ['visit > 1.5', '"visit"."id" > CAST(? AS DOUBLE PRECISION)', [1.5], ['visit']],
+    ['visit.exposure_time > 30', '"visit"."exposure_time" > ?', [30], ['visit']],
+    ['1 + 2 = visit', 'CAST(? AS BIGINT) + CAST(? AS BIGINT) = "visit"."id"', [1, 2], ['visit']],
+    ['-:t < visit', '-CAST(? AS DOUBLE PRECISION) < "visit"."id"', [29.5], ['visit']],
+    [
+      'visit IN (1, 2.5, :t)',
+      '"visit"."id" IN (?, CAST(? AS DOUBLE PRECISION), CAST(? AS DOUBLE PRECISION))',
+      [1, 2.5, 29.5],
+      ['visit'],
+    ],
     ['visit % 2 = 0', '"visit"."id" % ? = ?', [2, 0], ['visit']],
     ['-visit.exposure_time < -5', '-"visit"."exposure_time" < ?', [-5], ['visit']],
     ['-(-visit) = 1', '-(-"visit"."id") = ?', [1], ['visit']],
