@@ -395,6 +395,7 @@ export const ProfileSchema = z
     devices: z.array(ProfileDeviceSchema).min(1),
   })
   .strict();
+/** A parsed throughput profile. */
 export type ThroughputProfile = z.infer<typeof ProfileSchema>;
 
 /**
