@@ -115,10 +115,22 @@ function isPlaceholder(c: Compiled): boolean {
  */
 function typedAgainst(c: Compiled, other: Compiled): Compiled {
   if (!isPlaceholder(c) || !isNumeric(c.type)) return c;
-  if (!isPlaceholder(other) && isNumeric(other.type) && !(c.type === 'float' && other.type === 'int')) {
+  if (
+    !isPlaceholder(other) &&
+    isNumeric(other.type) &&
+    !(c.type === 'float' && other.type === 'int')
+  ) {
     return c;
   }
   return typedPlaceholder(c);
+}
+
+/** Hints in one line: after a question a space, otherwise a semicolon. */
+function joinHints(hints: readonly string[]): string {
+  return hints.reduce(
+    (acc, h) => (acc === '' ? h : `${acc}${acc.endsWith('?') ? ' ' : '; '}${h}`),
+    '',
+  );
 }
 
 function boolConstant(v: boolean): Compiled {
@@ -308,14 +320,14 @@ class Compiler {
         ] as const) {
           if (!isNumeric(c.type)) {
             this.typeError(
-              `'${e.op}' needs numbers, but '${this.text(n)}' is ${this.describeType(c.type)}`,
+              `'${e.op}' needs numbers, but '${this.text(n)}' is ${this.describeType(c.type)} value`,
               n.span,
               'arithmetic (+ - * / %) works on integer and floating-point values only',
             );
           }
           if (e.op === '%' && c.type !== 'int') {
             this.typeError(
-              `'%' needs integers, but '${this.text(n)}' is ${this.describeType(c.type)}`,
+              `'%' needs integers, but '${this.text(n)}' is ${this.describeType(c.type)} value`,
               n.span,
               'the remainder operator % takes integer operands only',
             );
@@ -336,7 +348,7 @@ class Compiler {
         const o = this.compile(e.operand);
         if (!isNumeric(o.type)) {
           this.typeError(
-            `unary '-' needs a number, but '${this.text(e.operand)}' is ${this.describeType(o.type)}`,
+            `unary '-' needs a number, but '${this.text(e.operand)}' is ${this.describeType(o.type)} value`,
             e.operand.span,
             'unary minus works on integer and floating-point values only',
           );
@@ -392,7 +404,7 @@ class Compiler {
           ? `strings need single quotes: ${quoteString(first)}`
           : `strings need single quotes: ${counterpart}`,
       );
-      throw new WhereNameError(`unknown name '${first}'`, this.source, e.span, hints.join('; '));
+      throw new WhereNameError(`unknown name '${first}'`, this.source, e.span, joinHints(hints));
     }
     const prefix = `${first}.`;
     const fields = names.filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length));
@@ -426,7 +438,7 @@ class Compiler {
       `${first} has no field '${rest}'`,
       this.source,
       { start: fieldStart, end: e.span.end },
-      hints.join('; '),
+      joinHints(hints),
     );
   }
 
@@ -525,7 +537,7 @@ class Compiler {
           : [undefined, undefined, undefined];
     if (col === undefined || val === undefined || valNode === undefined) {
       this.typeError(
-        `cannot compare ${this.describeType(l.type)} with ${this.describeType(r.type)}`,
+        `cannot compare ${this.describeType(l.type)} value with ${this.describeType(r.type)} value`,
         e.span,
         'both sides of a comparison need the same kind of value',
       );
@@ -555,7 +567,7 @@ class Compiler {
     const o = this.compile(e.operand);
     if (o.type === 'null' || o.type === 'region') {
       this.typeError(
-        `IN needs a value on its left, not ${this.describeType(o.type)}`,
+        `IN needs a value on its left, not ${this.describeType(o.type)} value`,
         e.operand.span,
       );
     }
@@ -580,7 +592,7 @@ class Compiler {
         }
         this.valueError(
           n,
-          `IN list entry '${this.text(n)}' is ${this.describeType(item.type)} value, but ${operandText} is ${o.type}`,
+          `IN list entry ${this.text(n)} is ${this.describeType(item.type)} value, but ${operandText} is ${o.type}`,
           hint,
         );
       }
