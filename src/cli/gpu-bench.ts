@@ -15,6 +15,7 @@ import {
 } from '../../bench/harness.ts';
 import { benchMeasure } from '../../bench/measure.ts';
 import { benchProduction, productionReport } from '../../bench/production.ts';
+import { sizeCommand } from '../../bench/sizing/command.ts';
 import { benchStack, type Statistic } from '../../bench/stack.ts';
 import { benchWarp, type WarpKernel } from '../../bench/warp.ts';
 import { CpuBackend } from '../compute/cpu/cpu-backend.ts';
@@ -319,7 +320,11 @@ export async function gpuBench(argv: string[]): Promise<void> {
           code = EXIT.ok;
         },
       )
-      .demandCommand(1, 'name a benchmark: convolve, warp, stack, detect, measure or production')
+      .command(sizeCommand)
+      .demandCommand(
+        1,
+        'name a benchmark: convolve, warp, stack, detect, measure, production, size or e2e',
+      )
       .strict()
       .version(packageVersion())
       .epilog(
