@@ -3,7 +3,7 @@
  * the SQLite test, with `$n` placeholders and PostgreSQL's parameter type inference (which is
  * what the compiler's CASTs on numeric placeholders are for).
  *
- * Uses GPU_DRP_TEST_PG_URL when set (tables go into a private schema); otherwise starts a
+ * Uses GPU_DRP_TEST_POSTGRES_URL when set (tables go into a private schema); otherwise starts a
  * throwaway cluster from the PostgreSQL binaries (initdb/pg_ctl) in a temp directory, talking
  * over a Unix socket only. Without either, the suite is skipped with a notice, except under
  * CI=true, where it fails.
@@ -33,12 +33,12 @@ function findPgBin(): string | null {
   );
 }
 
-const externalUrl = process.env.GPU_DRP_TEST_PG_URL;
+const externalUrl = process.env.GPU_DRP_TEST_POSTGRES_URL;
 const pgBin = externalUrl === undefined ? findPgBin() : null;
 const available = externalUrl !== undefined || pgBin !== null;
 if (!available) {
   const msg =
-    'postgres.test.ts: no PostgreSQL (set GPU_DRP_TEST_PG_URL or install postgresql, e.g. apt-get install postgresql-15)';
+    'postgres.test.ts: no PostgreSQL (set GPU_DRP_TEST_POSTGRES_URL or install postgresql, e.g. apt-get install postgresql-15)';
   if (process.env.CI === 'true') throw new Error(msg);
   console.warn(`${msg}; skipping`);
 }
