@@ -228,21 +228,39 @@ export class Datastore {
     if (await this.backend.exists(path)) {
       throw new DatasetExistsError(ref.id, this.backend.uri(path));
     }
-    let bytes: Uint8Array;
+    const encodeFailure = (e: unknown): Error =>
+      e instanceof DatastoreError
+        ? e
+        : new FormatterError(
+            'DATASTORE_FORMATTER',
+            formatter.name,
+            `cannot encode dataset ${ref.id} (${dt.name}): ${(e as Error).message}`,
+            { cause: e },
+          );
+    let size: number;
+    let checksum: string | null = null;
     try {
-      bytes = await formatter.toBytes(obj, recipe);
-    } catch (e) {
-      if (e instanceof DatastoreError) throw e;
-      throw new FormatterError(
-        'DATASTORE_FORMATTER',
-        formatter.name,
-        `cannot encode dataset ${ref.id} (${dt.name}): ${(e as Error).message}`,
-        { cause: e },
-      );
-    }
-    const checksum = this.checksums ? checksumOf(bytes) : null;
-    try {
-      await this.backend.writeAtomic(path, bytes);
+      if (formatter.toFile && !this.checksums && this.backend instanceof LocalBackend) {
+        // Straight to a temporary file: no whole-file copy in memory (large images).
+        const toFile = formatter.toFile.bind(formatter);
+        size = await this.backend.writeAtomicWith(path, async (tmp) => {
+          try {
+            await toFile(obj, tmp, recipe);
+          } catch (e) {
+            throw encodeFailure(e);
+          }
+        });
+      } else {
+        let bytes: Uint8Array;
+        try {
+          bytes = await formatter.toBytes(obj, recipe);
+        } catch (e) {
+          throw encodeFailure(e);
+        }
+        checksum = this.checksums ? checksumOf(bytes) : null;
+        await this.backend.writeAtomic(path, bytes);
+        size = bytes.length;
+      }
     } catch (e) {
       if (e instanceof AlreadyExistsError) throw new DatasetExistsError(ref.id, e.uri);
       throw e;
@@ -253,7 +271,7 @@ export class Datastore {
       formatter: formatter.name,
       storageClass: dt.storageClass,
       checksum,
-      size: bytes.length,
+      size,
       ...(component === undefined ? {} : { component }),
     };
   }

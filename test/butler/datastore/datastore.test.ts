@@ -422,17 +422,21 @@ describe.each(targets)('datastore on $name storage', (target) => {
     // What a crash in the middle of a write leaves.
     const tmp = tempName(a.path);
     await lds.backend.writeAtomic(tmp, new Uint8Array(100));
+    // ... and what the FITS writer's own temporary looks like next to ours.
+    const slash = b.path.lastIndexOf('/');
+    const fitsTmp = `${b.path.slice(0, slash)}/.${tempName(b.path.slice(slash + 1))}.0123456789ab.tmp`;
+    await lds.backend.writeAtomic(fitsTmp, new Uint8Array(10));
     await lds.backend.writeAtomic('butler.yaml', new Uint8Array(10));
     const found = await lds.findLeftovers(new Set([a.path]), { exclude: ['butler.yaml'] });
     expect(found.orphans.map((f) => f.path)).toEqual([b.path]);
     expect(found.orphans[0]!.size).toBe(b.size);
-    expect(found.tempFiles.map((f) => f.path)).toEqual([tmp]);
+    expect(found.tempFiles.map((f) => f.path).sort()).toEqual([tmp, fitsTmp].sort());
     expect((await lds.findLeftovers(new Set([a.path]))).orphans.map((f) => f.path).sort()).toEqual(
       [b.path, 'butler.yaml'].sort(),
     );
     const young = await lds.findLeftovers(new Set([a.path, b.path]), { tempMinAgeMs: 3_600_000 });
     expect(young.tempFiles).toEqual([]);
-    expect(await lds.removeFiles([b.path, tmp, 'butler.yaml'])).toBe(3);
+    expect(await lds.removeFiles([b.path, tmp, fitsTmp, 'butler.yaml'])).toBe(4);
     expect(await lds.findLeftovers(new Set([a.path]))).toEqual({ orphans: [], tempFiles: [] });
     expectSameCatalog(makeCatalog(4), await lds.get<Catalog>(a));
   });

@@ -25,7 +25,7 @@ import {
 } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AlreadyExistsError, NotFoundError, StorageError } from '../errors.ts';
+import { AlreadyExistsError, DatastoreError, NotFoundError, StorageError } from '../errors.ts';
 import {
   type ByteRange,
   checkRelativePath,
@@ -147,6 +147,34 @@ export class LocalBackend implements StorageBackend {
       await this.commit(tmp, f, path, options.overwrite ?? false);
     } catch (e) {
       if (e instanceof StorageError) throw e;
+      throw this.fail('write', path, e);
+    }
+  }
+
+  /**
+   * Like {@link writeAtomic}, but `produce` writes the (complete, fsynced) temporary file
+   * itself; returns the file's size, bytes.
+   */
+  async writeAtomicWith(
+    path: string,
+    produce: (tempPath: string) => Promise<void>,
+    options: WriteOptions = {},
+  ): Promise<number> {
+    const f = this.full(path);
+    const tmp = tempName(f);
+    try {
+      await mkdir(dirname(f), { recursive: true });
+      try {
+        await produce(tmp);
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw e;
+      }
+      const size = (await stat(tmp)).size;
+      await this.commit(tmp, f, path, options.overwrite ?? false);
+      return size;
+    } catch (e) {
+      if (e instanceof DatastoreError || errno(e) === undefined) throw e;
       throw this.fail('write', path, e);
     }
   }

@@ -75,8 +75,12 @@ export interface StorageBackend {
 /** Marker in temporary names: `<path>.tmp-<uuid>`. */
 export const TEMP_MARK = '.tmp-';
 
-/** Matches a temporary name made by {@link tempName}. */
-export const TEMP_RE = /\.tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/**
+ * Matches a temporary name made by {@link tempName}, and the FITS writer's own temporary
+ * next to it (`.<name>.tmp-<uuid>.<hex>.tmp`, see src/fits/writer.ts).
+ */
+export const TEMP_RE =
+  /\.tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.[0-9a-f]+\.tmp)?$/;
 
 /** A fresh temporary name next to `path`. */
 export function tempName(path: string): string {

@@ -14,8 +14,9 @@ import {
   exposureToBytes,
   readExposure,
   type WriteExposureOptions,
+  writeExposure,
 } from '../../../image/exposure-fits.ts';
-import { FormatterError } from '../errors.ts';
+import { FormatterError, StorageError } from '../errors.ts';
 import type { Formatter, ReadParameters } from './types.ts';
 
 const NAME = 'ExposureFitsFormatter';
@@ -25,6 +26,18 @@ export const EXPOSURE_RECIPES: Readonly<Record<string, WriteExposureOptions>> = 
   lossless: { compress: 'gzip2' },
   noCompression: { compress: 'none' },
 };
+
+function recipeOptions(recipe: string): WriteExposureOptions {
+  const options = EXPOSURE_RECIPES[recipe];
+  if (!options) {
+    throw new FormatterError(
+      'DATASTORE_FORMATTER',
+      NAME,
+      `unknown write recipe '${recipe}'; use one of ${Object.keys(EXPOSURE_RECIPES).join(', ')}`,
+    );
+  }
+  return options;
+}
 
 function readFailure(e: unknown, where: string): Error {
   if (isExposureError(e, 'EXPOSURE_BAD_ARGUMENT')) {
@@ -50,15 +63,21 @@ export const exposureFitsFormatter: Formatter<Exposure> = {
   accepted: 'an Exposure (src/image/exposure.ts)',
   accepts: (obj: unknown): obj is Exposure => obj instanceof Exposure,
   toBytes(obj: Exposure, recipe = 'lossless'): Uint8Array {
-    const options = EXPOSURE_RECIPES[recipe];
-    if (!options) {
-      throw new FormatterError(
-        'DATASTORE_FORMATTER',
-        NAME,
-        `unknown write recipe '${recipe}'; use one of ${Object.keys(EXPOSURE_RECIPES).join(', ')}`,
-      );
+    return exposureToBytes(obj, recipeOptions(recipe));
+  },
+  async toFile(obj: Exposure, path: string, recipe = 'lossless'): Promise<void> {
+    const options = recipeOptions(recipe);
+    try {
+      // Encodes plane by plane and writes the chunks (fsync, then rename onto `path`).
+      await writeExposure(path, obj, options);
+    } catch (e) {
+      if (isExposureError(e, 'EXPOSURE_IO')) {
+        throw new StorageError('DATASTORE_IO', path, `cannot write ${path}: ${e.message}`, {
+          cause: e,
+        });
+      }
+      throw e;
     }
-    return exposureToBytes(obj, options);
   },
   async fromBytes(bytes: Uint8Array, parameters: ReadParameters = {}): Promise<Exposure> {
     try {

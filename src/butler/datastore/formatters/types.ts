@@ -34,6 +34,13 @@ export interface Formatter<T = unknown> {
   problem?(obj: unknown): string | null;
   /** Encode `obj` (recipe: one of {@link recipes}; the default when absent). */
   toBytes(obj: T, recipe?: string): Uint8Array | Promise<Uint8Array>;
+  /**
+   * Optional: write `obj` straight to the local file `path` (which does not exist yet),
+   * complete and fsynced when the promise resolves. Local datastores use it to skip
+   * assembling the whole file in memory first (one less copy of a large image); I/O
+   * failures are StorageErrors.
+   */
+  toFile?(obj: T, path: string, recipe?: string): Promise<void>;
   /** Decode bytes (parameters applied after decoding where the format cannot do better). */
   fromBytes(bytes: Uint8Array, parameters?: ReadParameters): Promise<T>;
   /** Decode a local file (formats that can read part of a file do so for parameters). */
