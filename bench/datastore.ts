@@ -11,8 +11,10 @@
  * - get: `Datastore.get` (stat, read, decode big-endian planes into an Exposure); raw
  *   read: `readFile` of a file of the same size. Nothing is dropped from the page cache,
  *   so both reads are page-cache reads (the file was just written).
- * - Also timed alone: the FITS encode (`exposureToBytes`) and decode (`readExposure` of
- *   bytes), to show where the time goes.
+ * - To show where the time goes: the FITS encode (`exposureToBytes`) and decode
+ *   (`readExposure` of bytes) alone, in memory; and put/get of a `Bytes` dataset of the
+ *   same size (the datastore's own I/O path: template, existence check, temporary file,
+ *   fsync, link, directory fsync; stat + readFile), i.e. everything but the FITS codec.
  *
  * Writes bench/results/datastore-<YYYY-MM-DD>.json and prints it.
  * Run: npx tsx bench/datastore.ts [--size 4096] [--runs 5] [--dir /path/on/the/disk]
@@ -136,6 +138,26 @@ try {
     await ds.remove(rec);
     await rm(rawPath);
   }
+  // The datastore's own I/O path without the FITS codec: a Bytes dataset of the same
+  // size (template, existence check, temporary file, fsync, link; stat + readFile).
+  const blobType = {
+    name: 'blob',
+    dimensions: ['instrument', 'visit', 'detector'],
+    storageClass: 'Bytes',
+  };
+  const blob = new Uint8Array(fileBytes).fill(7);
+  const tb = { put: [] as number[], get: [] as number[] };
+  for (let r = 0; r <= runs; r++) {
+    const bref = { ...ref(100 + r), datasetType: blobType };
+    const [tPut, rec] = await time(() => ds.put(blob, bref));
+    const [tGet, back] = await time(() => ds.get<Uint8Array>(rec));
+    if (back.length !== blob.length) throw new Error('bytes get size');
+    if (r > 0) {
+      tb.put.push(tPut);
+      tb.get.push(tGet);
+    }
+    await ds.remove(rec);
+  }
   // Where the time goes: FITS encode/decode alone, in memory.
   const enc: number[] = [];
   const dec: number[] = [];
@@ -154,6 +176,8 @@ try {
     rawRead: median(t.rawRead),
     encode: median(enc),
     decode: median(dec),
+    bytesPut: median(tb.put),
+    bytesGet: median(tb.get),
   };
   const mbps = (ms: number) => fileBytes / 1e6 / (ms / 1000);
   const load1 = loadavg();
@@ -167,14 +191,19 @@ try {
     fileBytes,
     runs,
     medianMs: m,
-    runsMs: { ...t, encode: enc, decode: dec },
+    runsMs: { ...t, encode: enc, decode: dec, bytesPut: tb.put, bytesGet: tb.get },
     MBps: {
       put: mbps(m.put),
       rawWrite: mbps(m.rawWrite),
       get: mbps(m.get),
       rawRead: mbps(m.rawRead),
     },
-    ratioToRaw: { put: m.rawWrite / m.put, get: m.rawRead / m.get },
+    ratioToRaw: {
+      put: m.rawWrite / m.put,
+      get: m.rawRead / m.get,
+      bytesPut: m.rawWrite / m.bytesPut,
+      bytesGet: m.rawRead / m.bytesGet,
+    },
     target: 'put and get >= 0.8 of raw',
     machine: {
       ...machineFacts(),

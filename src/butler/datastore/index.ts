@@ -15,7 +15,7 @@
  */
 
 import { stat } from 'node:fs/promises';
-import { extname, relative, resolve, sep } from 'node:path';
+import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { DatasetRef, DatasetType, DatastoreRecord } from '../refs.ts';
 import {
@@ -448,12 +448,7 @@ export class Datastore {
     if (mode === 'direct') return record(pathToFileURL(src).toString());
     if (mode === 'auto' && this.backend instanceof LocalBackend) {
       const rel = relative(this.backend.rootDir, src);
-      if (
-        rel !== '' &&
-        !rel.startsWith('..') &&
-        !rel.startsWith(sep) &&
-        !resolve(rel).startsWith('..')
-      ) {
+      if (rel !== '' && !isAbsolute(rel) && !rel.split(sep).includes('..')) {
         return record(rel.split(sep).join('/'));
       }
     }

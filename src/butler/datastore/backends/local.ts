@@ -76,7 +76,10 @@ export class LocalBackend implements StorageBackend {
   async read(path: string, range?: ByteRange): Promise<Uint8Array> {
     const f = this.full(path);
     try {
-      if (!range) return new Uint8Array(await readFile(f));
+      if (!range) {
+        const b = await readFile(f);
+        return new Uint8Array(b.buffer, b.byteOffset, b.byteLength); // a view, not a copy
+      }
       const fh = await open(f, 'r');
       try {
         const n = Math.max(0, range.end - range.start);

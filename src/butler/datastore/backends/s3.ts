@@ -159,7 +159,7 @@ export class S3Backend implements StorageBackend {
       if (size <= this.multipartThreshold) {
         // Small files go up from memory: a stream body makes the SDK send aws-chunked
         // encoding with a checksum trailer, which some S3 servers (s3rver) store verbatim.
-        const Body = body instanceof Uint8Array ? body : new Uint8Array(await readFile(body.file));
+        const Body = body instanceof Uint8Array ? body : await readFile(body.file);
         const put = (ifNoneMatch: boolean) =>
           this.client.send(
             new PutObjectCommand({

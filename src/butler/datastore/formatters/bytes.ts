@@ -16,5 +16,8 @@ export const bytesFormatter: Formatter<Uint8Array> = {
   accepts: (obj: unknown): obj is Uint8Array => obj instanceof Uint8Array,
   toBytes: (obj: Uint8Array): Uint8Array => obj,
   fromBytes: async (bytes: Uint8Array): Promise<Uint8Array> => bytes,
-  fromFile: async (path: string): Promise<Uint8Array> => new Uint8Array(await readFile(path)),
+  fromFile: async (path: string): Promise<Uint8Array> => {
+    const b = await readFile(path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength); // a view, not a copy
+  },
 };
