@@ -563,7 +563,7 @@ function isMapping(v: unknown): v is { readonly [key: string]: ContractValue } {
 function typeName(v: ContractValue): string {
   if (v === null) return 'None';
   if (typeof v === 'boolean') return 'bool';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'number') return 'number';
   if (typeof v === 'string') return 'str';
   if (Array.isArray(v)) return 'list';
   return 'config group';

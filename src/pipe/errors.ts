@@ -322,10 +322,14 @@ export class AnnotatedPartialOutputsError extends RepeatableQuantumError {
     };
     for (const holder of holders) {
       if (holder === null || holder === undefined) continue;
-      const md = holder.metadata;
+      const md = holder.metadata as unknown;
       if (md instanceof Map) md.set('failure', failure);
-      else if (typeof (md as { set?: unknown }).set === 'function') {
-        (md as { set(key: string, value: unknown): void }).set('failure', failure);
+      else if (typeof (md as { setDict?: unknown }).setDict === 'function') {
+        // TaskMetadata (and anything like it): a nested scope, as LSST's set_dict.
+        (md as { setDict(key: string, value: FailureAnnotation): void }).setDict(
+          'failure',
+          failure,
+        );
       } else (md as Record<string, unknown>).failure = failure;
     }
     return new AnnotatedPartialOutputsError(failure, { cause: error });
@@ -342,11 +346,14 @@ export interface FailureAnnotation {
   readonly metadata?: Readonly<Record<string, string | number | boolean | null>>;
 }
 
-/** Anything with a mutable `metadata` mapping: a Map, an object with `set`, or a plain record. */
+/**
+ * Anything with a mutable `metadata`: a Map, a TaskMetadata (anything with `setDict`), or a
+ * plain record.
+ */
 export interface MetadataHolder {
   readonly metadata:
     | Map<string, unknown>
-    | { set(key: string, value: unknown): void }
+    | { setDict(key: string, value: FailureAnnotation): unknown }
     | Record<string, unknown>;
 }
 

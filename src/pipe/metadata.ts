@@ -86,6 +86,23 @@ export class TaskMetadata {
     return this;
   }
 
+  /**
+   * Replaces `key` with a nested scope built from a plain nested object (scalars, arrays of
+   * scalars, nested objects), as LSST's `set_dict`.
+   */
+  setDict(key: string, dict: Readonly<Record<string, unknown>>): this {
+    const { scope, leaf } = this.split(key);
+    const made = new TaskMetadata();
+    for (const [k, v] of Object.entries(dict)) {
+      if (v === undefined) continue;
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+        made.setDict(k, v as Readonly<Record<string, unknown>>);
+      } else made.set(k, v as MetadataScalar | readonly MetadataScalar[]);
+    }
+    scope.entries.set(leaf, made);
+    return this;
+  }
+
   /** Appends a value to the array at `key` (a scalar there becomes the array's first element). */
   add(key: string, value: MetadataScalar): this {
     if (!isScalar(value)) throw badValue(key, value);

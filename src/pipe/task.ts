@@ -206,6 +206,7 @@ export abstract class PipelineTask<
     inputRefs: QuantumRefs,
     outputRefs: QuantumRefs,
   ): Promise<void> {
+    this.checkQuantumRefs(inputRefs, outputRefs);
     const md = this.metadata.scope('quantum');
     const endAll = startTiming(md, 'runQuantum');
     try {
@@ -214,6 +215,43 @@ export abstract class PipelineTask<
       await this.phase(ctx, 'put', () => this.writeOutputs(ctx, outputs, outputRefs));
     } finally {
       endAll();
+    }
+  }
+
+  /** Refs must name this task's connections and point at their dataset types. */
+  private checkQuantumRefs(inputRefs: QuantumRefs, outputRefs: QuantumRefs): void {
+    const sides = [
+      {
+        refs: inputRefs,
+        what: 'input',
+        conns: new Map<string, { readonly name: string }>([
+          ...this.connections.inputs,
+          ...this.connections.prerequisiteInputs,
+        ]),
+      },
+      {
+        refs: outputRefs,
+        what: 'output',
+        conns: new Map<string, { readonly name: string }>(this.connections.outputs),
+      },
+    ];
+    for (const { refs, what, conns } of sides) {
+      for (const [field, raw] of Object.entries(refs)) {
+        if (field.startsWith('_')) continue;
+        const c = conns.get(field);
+        if (c === undefined) {
+          throw new InvalidQuantumError(
+            `task '${this.label}': ${what} refs name '${field}', which is not an ${what} connection (known: ${[...conns.keys()].join(', ') || 'none'}). The quantum does not match the task's connections; rebuild the graph.`,
+          );
+        }
+        for (const ref of isRefList(raw) ? raw : [raw]) {
+          if (ref.datasetType.name !== c.name) {
+            throw new InvalidQuantumError(
+              `task '${this.label}': ${what} connection '${field}' expects dataset type '${c.name}' but got a ref to '${ref.datasetType.name}'. Rebuild the graph with the current configs.`,
+            );
+          }
+        }
+      }
     }
   }
 
@@ -238,17 +276,6 @@ export abstract class PipelineTask<
     refs: QuantumRefs,
   ): Promise<Record<string, unknown>> {
     const md = this.metadata.scope('quantum');
-    const known = new Set([
-      ...this.connections.inputs.keys(),
-      ...this.connections.prerequisiteInputs.keys(),
-    ]);
-    for (const field of Object.keys(refs)) {
-      if (!known.has(field) && !field.startsWith('_')) {
-        throw new InvalidQuantumError(
-          `task '${this.label}': input refs name '${field}', which is not an input connection (known: ${[...known].join(', ') || 'none'}). The quantum does not match the task's connections; rebuild the graph.`,
-        );
-      }
-    }
     const inputs: Record<string, unknown> = {};
     let read = 0;
     let deferred = 0;
@@ -276,11 +303,6 @@ export abstract class PipelineTask<
       }
       const values: unknown[] = [];
       for (const ref of list) {
-        if (ref.datasetType.name !== c.name) {
-          throw new InvalidQuantumError(
-            `task '${this.label}': connection '${c.field}' expects dataset type '${c.name}' but got a ref to '${ref.datasetType.name}'. Rebuild the graph with the current configs.`,
-          );
-        }
         if (c.deferLoad) {
           values.push(ctx.getDeferred(ref));
           deferred++;
