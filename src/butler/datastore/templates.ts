@@ -526,6 +526,16 @@ export class FileTemplates {
    */
   pathFor(ref: DatasetRef, component?: string): string {
     const sel = this.validate(ref.datasetType);
+    if (
+      component !== undefined &&
+      !sel.template.fields.some((f) => f.names.includes('component'))
+    ) {
+      throw new TemplateError(
+        'DATASTORE_TEMPLATE_NOT_UNIQUE',
+        sel.template.text,
+        `component '${component}' given but the template has no {component} field, so every component would get the same path; add {component?}`,
+      );
+    }
     return sel.template.format(templateValues(ref, component));
   }
 }

@@ -185,6 +185,13 @@ describe.each(targets)('datastore on $name storage', (target) => {
       expect(e.code).toBe('DATASTORE_BAD_URL');
     }
     expect((await b.list('')).filter((f) => TEMP_RE.test(f.path))).toEqual([]);
+    // A root that does not exist yet is created by the first write, even a top-level one.
+    const fresh = Datastore.fromUrl(sub('fresh/deeper')).backend;
+    expect(await fresh.list('')).toEqual([]);
+    await fresh.writeAtomic('top.bin', two);
+    expect(await fresh.read('top.bin')).toEqual(two);
+    expect((await fresh.list('')).map((f) => f.path)).toEqual(['top.bin']);
+    await fresh.remove('top.bin');
   });
 
   it.runIf(target.name === 's3')(

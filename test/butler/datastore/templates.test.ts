@@ -245,6 +245,17 @@ describe('template validation', () => {
     ).toBe('DATASTORE_TEMPLATE_NOT_UNIQUE');
   });
 
+  it('explicit components need a {component} field', () => {
+    const ref = makeRef(CALEXP, VISIT_DATA_ID, 'r');
+    expect(templates.pathFor(ref, 'wcs')).toBe(
+      'r/calexp.wcs/20240101/i/HSC-I/1228/calexp_wcs_HSC_i_HSC-I_1228_42_r',
+    );
+    const t = new FileTemplates({
+      datasetTypes: { calexp: '{run}/{visit}_{instrument}_{detector}' },
+    });
+    expect(templateError(() => t.pathFor(ref, 'wcs')).code).toBe('DATASTORE_TEMPLATE_NOT_UNIQUE');
+  });
+
   it('malformed overrides are refused when the template set is built', () => {
     expect(() => new FileTemplates({ datasetTypes: { calexp: '{run}/../x/{visit}' } })).toThrow(
       TemplateError,

@@ -221,8 +221,8 @@ export class WebdavBackend implements StorageBackend {
       p += `/${s}`;
       const res = await this.request('MKCOL', `${origin}${p}/`, 'create the collection', '');
       await res.body?.cancel().catch(() => undefined);
-      if (res.status === 401 || res.status === 403)
-        throw await this.failure('create the root', '', res);
+      // Levels above the share may refuse (403, 405): only bad credentials stop us here.
+      if (res.status === 401) throw await this.failure('create the root', '', res);
     }
   }
 
@@ -254,7 +254,9 @@ export class WebdavBackend implements StorageBackend {
         // The collection vanished (or a cached one was removed): make it again once.
         await res.body?.cancel().catch(() => undefined);
         this.knownCollections.clear();
-        await this.ensureCollection(this.parentOf(p));
+        const parent = this.parentOf(p);
+        if (parent === '') await this.ensureRoot();
+        else await this.ensureCollection(parent);
         res = await this.request('PUT', this.href(tmp), 'write', tmp, {
           headers: { 'Content-Length': String(size), 'Content-Type': 'application/octet-stream' },
           body: body(),
