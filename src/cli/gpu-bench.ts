@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { benchConvolve, type ConvolveBenchOptions, type KernelKind } from '../../bench/convolve.ts';
 import { benchDetect } from '../../bench/detect.ts';
+import { e2eCommand } from '../../bench/e2e/command.ts';
 import {
   type BenchRecord,
   defaultResultsPath,
@@ -321,6 +322,7 @@ export async function gpuBench(argv: string[]): Promise<void> {
         },
       )
       .command(sizeCommand)
+      .command(e2eCommand)
       .demandCommand(
         1,
         'name a benchmark: convolve, warp, stack, detect, measure, production, size or e2e',
