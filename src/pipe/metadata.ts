@@ -90,13 +90,13 @@ export class TaskMetadata {
    * Replaces `key` with a nested scope built from a plain nested object (scalars, arrays of
    * scalars, nested objects), as LSST's `set_dict`.
    */
-  setDict(key: string, dict: Readonly<Record<string, unknown>>): this {
+  setDict(key: string, dict: object): this {
     const { scope, leaf } = this.split(key);
     const made = new TaskMetadata();
     for (const [k, v] of Object.entries(dict)) {
       if (v === undefined) continue;
       if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-        made.setDict(k, v as Readonly<Record<string, unknown>>);
+        made.setDict(k, v);
       } else made.set(k, v as MetadataScalar | readonly MetadataScalar[]);
     }
     scope.entries.set(leaf, made);

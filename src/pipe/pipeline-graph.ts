@@ -514,7 +514,14 @@ function findCycle(
   }
   // path runs against the edges; the cycle is the part from `cur`'s first visit on, reversed.
   const back = path.slice(where.get(cur)!).reverse();
-  const cycle = [...back, back[0]!];
+  // Start the report at the task declared first, so it reads the same on every run.
+  const declared = new Map(tasks.map((t, i) => [t.label, i]));
+  const first = back.reduce(
+    (best, l, i) => (declared.get(l)! < declared.get(back[best]!)! ? i : best),
+    0,
+  );
+  const ring = [...back.slice(first), ...back.slice(0, first)];
+  const cycle = [...ring, ring[0]!];
   const datasets = cycle.slice(0, -1).map((l, i) => successors.get(l)!.get(cycle[i + 1]!)!);
   return { cycle, datasets };
 }

@@ -37,7 +37,8 @@
  * imported task; the importing file's parameters and subsets win. A URI fragment
  * (`pipeline.yaml#label1,subset2`) keeps only the named tasks (subsets expand); subsets that lose
  * a member are dropped (or edited, with `labeledSubsetModifyMode: EDIT`), steps whose subset is
- * gone are dropped, and contracts naming a removed task are dropped.
+ * gone are dropped (all steps, when the remaining ones no longer cover every selected task), and
+ * contracts naming a removed task are dropped.
  *
  * `python:` config blocks (LSST runs them as code) and per-`dataId` config blocks are refused.
  */
@@ -881,7 +882,10 @@ function restrict(
     if (kept.length === s.tasks.length) subsets.set(k, s);
     else if (mode === 'EDIT' && kept.length > 0) subsets.set(k, { ...s, tasks: kept });
   }
-  const steps = data.steps.filter((s) => subsets.has(s.label));
+  let steps = data.steps.filter((s) => subsets.has(s.label));
+  const covered = new Set(steps.flatMap((s) => subsets.get(s.label)!.tasks));
+  // Steps that no longer cover every selected task describe another pipeline: drop them.
+  if ([...tasks.keys()].some((l) => !covered.has(l))) steps = [];
   const contracts = data.contracts.filter((c) => {
     try {
       return ![...parseContract(c.contract).names].some((n) => removed.has(n));

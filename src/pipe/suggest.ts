@@ -23,8 +23,8 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * Up to `limit` candidates near `name`: case-insensitive edit distance at most
- * max(2, 40% of the name's length), or the candidate contains the name (or vice versa).
- * Closest first, ties alphabetical.
+ * max(2, 40% of the name's length), or the candidate contains the name (or vice versa), and at
+ * most 2 more than the closest candidate's. Closest first, ties alphabetical.
  */
 export function suggestNames(name: string, candidates: Iterable<string>, limit = 3): string[] {
   const lower = name.toLowerCase();
@@ -40,7 +40,12 @@ export function suggestNames(name: string, candidates: Iterable<string>, limit =
     if (d <= maxDistance) scored.push({ name: c, d });
   }
   scored.sort((x, y) => x.d - y.d || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
-  return scored.slice(0, limit).map((s) => s.name);
+  // Names sharing a long prefix are all "close"; keep only those nearly as close as the best.
+  const best = scored[0]?.d ?? 0;
+  return scored
+    .filter((s) => s.d <= best + 2)
+    .slice(0, limit)
+    .map((s) => s.name);
 }
 
 /** " Did you mean 'x' or 'y'?" (leading space), or "" when nothing is close. */
