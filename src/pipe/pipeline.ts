@@ -235,7 +235,8 @@ export class Pipeline {
   /**
    * The pipeline restricted to `specifiers` (task labels and subset names, or a comma-separated
    * string of them). Subsets losing members are dropped (`DROP`) or edited (`EDIT`); steps whose
-   * subset is gone are dropped; contracts naming removed tasks are dropped.
+   * subset is gone are dropped (all of them when the rest no longer cover every kept task);
+   * contracts naming removed tasks are dropped.
    *
    * @throws PipelineDefinitionError for an unknown label (with suggestions).
    */

@@ -14,6 +14,7 @@ import {
   classifyQuantumError,
   configToJson,
   datasetTypeOf,
+  makeTask,
   type NoWorkFound,
   Pipeline,
   type PipelineGraph,
@@ -50,7 +51,7 @@ async function runGraph(
     const initInputs: Record<string, unknown> = {};
     for (const c of node.connections.initInputs.values())
       initInputs[c.field] = initValues.get(c.name);
-    const probe = new node.taskClass({ config: node.config as never, label, initInputs });
+    const probe = makeTask(node.taskClass, { config: node.config, label, initInputs });
     // init-outputs: the config and what the task declares
     store.add(datasetTypeOf(node.automatic.config), {}, configToJson(node.config));
     for (const [field, value] of Object.entries(probe.getInitOutputs())) {
@@ -65,7 +66,7 @@ async function runGraph(
       }
     }
     for (const dataId of quanta.values()) {
-      const task = new node.taskClass({ config: node.config as never, label, initInputs });
+      const task = makeTask(node.taskClass, { config: node.config, label, initInputs });
       const inputRefs: Record<string, DatasetRef | DatasetRef[]> = {};
       for (const c of [
         ...node.connections.inputs.values(),
