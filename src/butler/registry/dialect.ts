@@ -5,11 +5,12 @@
  * registry asks which database it talks to.
  */
 
+import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { FieldType } from '../dimensions/universe.ts';
-import { RegistryConnectionError } from './errors.ts';
+import { RegistryConnectionError, RepositoryNotFoundError } from './errors.ts';
 import { ident, join, q, raw, type Sql } from './sql.ts';
 import { redactUrl } from './url.ts';
 
@@ -231,6 +232,7 @@ export interface SqliteOpenOptions {
  */
 export function openSqlite(path: string, o: SqliteOpenOptions): OpenDatabase {
   const memory = path === ':memory:';
+  if (!memory && !o.create && !existsSync(path)) throw new RepositoryNotFoundError(path);
   let handle: Database.Database;
   try {
     handle = new Database(path, { fileMustExist: !memory && !o.create, timeout: o.busyTimeoutMs });
@@ -282,11 +284,18 @@ export async function openPostgres(
         ? parseInt8
         : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
   };
+  // Server options given in the URL (`?options=-c search_path=...`) are kept.
+  let urlOptions = '';
+  try {
+    urlOptions = new URL(url).searchParams.get('options') ?? '';
+  } catch {
+    // parseRegistryUrl has validated the URL; pg reports anything else.
+  }
   const pool = new pg.Pool({
     connectionString: url,
     max: o.poolSize ?? 4,
     types,
-    options: `-c lock_timeout=${Math.floor(o.lockTimeoutMs ?? 60_000)}`,
+    options: `${urlOptions} -c lock_timeout=${Math.floor(o.lockTimeoutMs ?? 60_000)}`.trim(),
   });
   // An idle client's error (e.g. the server restarting) must not crash the process.
   pool.on('error', () => {});

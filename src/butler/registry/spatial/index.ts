@@ -9,6 +9,7 @@ export {
   Circle,
   ConvexPolygon,
   capsMayOverlap,
+  convexHull,
   LonLatBox,
   PointRegion,
   parseStoredRegion,

@@ -462,6 +462,61 @@ function arcParallelCrossings(a: Vec3, b: Vec3, decDeg: number): Vec3[] {
   return out;
 }
 
+/**
+ * The convex hull of points on the sky (e.g. the corners of all of a visit's CCDs), as a
+ * convex polygon. The points must lie within one open hemisphere.
+ *
+ * @throws RegionError for fewer than 3 distinct points or points spread over a hemisphere.
+ */
+export function convexHull(points: ReadonlyArray<readonly [number, number]>): ConvexPolygon {
+  const vs = points.map(([ra, dec]) => {
+    checkRaDec(ra, dec, 'hull point');
+    return fromRaDec(ra, dec);
+  });
+  let sum: Vec3 = [0, 0, 0];
+  for (const v of vs) sum = [sum[0] + v[0], sum[1] + v[1], sum[2] + v[2]];
+  const c = normalize(sum);
+  if (norm(sum) < 1e-9 || vs.some((v) => dot(v, c) <= 1e-9)) {
+    throw new RegionError('hull points must lie within one hemisphere');
+  }
+  // Gnomonic projection about the centroid: great circles become straight lines, so the
+  // planar hull (Andrew's monotone chain) is the spherical one.
+  const ref: Vec3 = Math.abs(c[2]) < 0.9 ? [0, 0, 1] : [1, 0, 0];
+  const e1 = normalize(cross(ref, c));
+  const e2 = cross(c, e1);
+  const pts = vs
+    .map((v) => {
+      const w = dot(v, c);
+      return [dot(v, e1) / w, dot(v, e2) / w] as const;
+    })
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const turn = (o: readonly number[], a: readonly number[], b: readonly number[]): number =>
+    (a[0]! - o[0]!) * (b[1]! - o[1]!) - (a[1]! - o[1]!) * (b[0]! - o[0]!);
+  const lower: Array<readonly [number, number]> = [];
+  for (const p of pts) {
+    while (lower.length >= 2 && turn(lower[lower.length - 2]!, lower[lower.length - 1]!, p) <= 0)
+      lower.pop();
+    lower.push(p);
+  }
+  const upper: Array<readonly [number, number]> = [];
+  for (let i = pts.length - 1; i >= 0; i--) {
+    const p = pts[i]!;
+    while (upper.length >= 2 && turn(upper[upper.length - 2]!, upper[upper.length - 1]!, p) <= 0)
+      upper.pop();
+    upper.push(p);
+  }
+  const hull = [...lower.slice(0, -1), ...upper.slice(0, -1)];
+  return ConvexPolygon.fromVectors(
+    hull.map(([x, y]) =>
+      normalize([
+        c[0] + x * e1[0] + y * e2[0],
+        c[1] + x * e1[1] + y * e2[1],
+        c[2] + x * e1[2] + y * e2[2],
+      ]),
+    ),
+  );
+}
+
 /** The region of a where-language literal. @throws RegionError */
 export function regionFromLiteral(lit: RegionLiteralLike): Region {
   switch (lit.kind) {
