@@ -118,7 +118,16 @@ export class LonLatBox {
     this.decMax = Math.min(90, dec + height / 2);
   }
   get cap(): BoundingCap {
-    return { center: fromRaDec(this.raCenter, 0), radius: Math.PI };
+    if (this.halfWidth >= 90) return { center: fromRaDec(this.raCenter, 0), radius: Math.PI };
+    // Along a meridian segment or a parallel arc of the box, the distance to the centre
+    // peaks at an end, so the corners (and a pole the box reaches) bound it.
+    const center = fromRaDec(this.raCenter, (this.decMin + this.decMax) / 2);
+    const far = [...this.corners()];
+    if (this.decMax >= 90) far.push([0, 0, 1]);
+    if (this.decMin <= -90) far.push([0, 0, -1]);
+    let radius = 0;
+    for (const v of far) radius = Math.max(radius, angleBetween(center, v));
+    return { center, radius: radius + 1e-12 };
   }
   /** True when (ra, dec) degrees is inside (boundary included). */
   containsRaDec(ra: number, dec: number): boolean {
