@@ -677,7 +677,10 @@ export class Butler {
           )
         : [];
       const records = await this.registry.getDatastoreRecords(refs.map((r) => r.id));
-      await this.registry.removeRuns([run]);
+      await this.registry.transaction(async (tx) => {
+        await tx.removeDatastoreRecords(refs.map((r) => r.id));
+        await tx.removeRuns([run]);
+      });
       if (o.unstore ?? true)
         for (const r of records) await this.datastore.remove(r).catch(() => false);
       removed += refs.length;
@@ -701,8 +704,10 @@ export class Butler {
     if (o.disassociate) for (const tag of o.tags ?? []) await this.registry.disassociate(tag, refs);
     if (!o.purge && !o.unstore) return;
     const records = await this.registry.getDatastoreRecords(refs.map((r) => r.id));
-    if (o.purge) await this.registry.removeDatasets(refs);
-    else await this.registry.removeDatastoreRecords(refs.map((r) => r.id));
+    await this.registry.transaction(async (tx) => {
+      await tx.removeDatastoreRecords(refs.map((r) => r.id));
+      if (o.purge) await tx.removeDatasets(refs);
+    });
     for (const r of records) await this.datastore.remove(r).catch(() => false);
   }
 
