@@ -21,25 +21,30 @@ import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeCatalogFits } from '../catalog/fits.ts';
 import { writeCatalogParquet } from '../catalog/parquet.ts';
+import type { Catalog } from '../catalog/table.ts';
 import { CpuBackend } from '../compute/cpu/cpu-backend.ts';
 import { ComputeError } from '../compute/errors.ts';
 import type { Backend } from '../compute/select.ts';
 import { writeFits } from '../fits/writer.ts';
-import { Box2I } from '../geom/box.ts';
-import { Exposure } from '../image/exposure.ts';
+import type { Exposure } from '../image/exposure.ts';
 import { readExposure, readPlainImageWithWeight, writeExposure } from '../image/exposure-fits.ts';
 import { MaskedImage } from '../image/masked-image.ts';
 import { encodePngGrey, stretch } from '../image/preview.ts';
-import { GaussianPsf, kernelSizeForSigma } from '../image/psf.ts';
 import { coaddMean } from '../ops/coadd/index.ts';
-import { detect } from '../ops/detect/index.ts';
-import { sourceCatalog } from '../ops/measure/catalog.ts';
-import { measure } from '../ops/measure/index.ts';
+import type { FootprintSet } from '../ops/detect/footprints.ts';
+import type { MeasureResult } from '../ops/measure/result.ts';
 import { StackParamsSchema, type StackResult, stack } from '../ops/stack/index.ts';
 import { hostBackend, perWarpWeights } from '../ops/stack/weights.ts';
-import { warp } from '../ops/warp/index.ts';
 import type { WarpSource } from '../ops/warp/spec.ts';
 import { type MemoryBudget, memoryBudget, planUnit, type UnitPlan } from './budget.ts';
+import {
+  coaddExposure,
+  coaddPsfSigma,
+  coaddPsfTerms,
+  detectAndMeasure,
+  stackWarps,
+  warpVisit,
+} from './coadd-steps.ts';
 import { SchedulerError } from './errors.ts';
 import type { InputInfo } from './inputs.ts';
 import type { CoaddUnit } from './plan.ts';
@@ -68,6 +73,41 @@ export interface CoaddRunOptions {
   readonly signal?: AbortSignal | undefined;
   /** Progress events. */
   readonly onEvent?: ((e: CoaddEvent) => void) | undefined;
+  /**
+   * Where finished units go instead of files under `outDir` (e.g. a Butler run; see
+   * src/cli/coadd-butler.ts). `outDir` then only holds scratch space (spilled warps),
+   * removed after each unit.
+   */
+  readonly sink?: CoaddSink | undefined;
+}
+
+/** Everything one unit computed, in memory (what a {@link CoaddSink} stores). */
+export interface UnitProducts {
+  readonly unit: CoaddUnit;
+  /** The stacked coadd (mask without detection bits), target WCS and Gaussian PSF. */
+  readonly coadd: Exposure;
+  /** Inputs kept per pixel, row-major over the target box. */
+  readonly coverage: Int32Array;
+  /** The coadd with its detection mask (EDGE, DETECTED), WCS and PSF (`coadd.fits`). */
+  readonly calexp: Exposure;
+  /** Detected footprints with peaks (null: none asked for). */
+  readonly footprints: FootprintSet | null;
+  readonly measurement: MeasureResult | null;
+  /** The source catalog (null when there were no footprints). */
+  readonly catalog: Catalog | null;
+  /** Gaussian PSF sigma of the coadd, target pixels. */
+  readonly psfSigma: number;
+}
+
+/** A destination for finished units other than the output folder. */
+export interface CoaddSink {
+  /** True when the unit's outputs are stored already (skipped unless `clobber`). */
+  isDone(unit: CoaddUnit): Promise<boolean>;
+  /**
+   * Store a unit's products (replacing older ones when `clobber`); returns what was
+   * stored, name -> where (the summary's `files`). Must store all or nothing.
+   */
+  write(products: UnitProducts, clobber: boolean): Promise<Record<string, string>>;
 }
 
 /** A progress event (units done / total, what a unit took, bytes read). */
@@ -201,7 +241,8 @@ export async function runCoadd(
       const band = unit.band;
       const dir = join(o.outDir, key, band);
       o.onEvent?.({ type: 'unit-start', key, band, done, total, lane: laneIndex });
-      if (!o.clobber && existsSync(join(dir, 'summary.json'))) {
+      const finished = o.sink ? await o.sink.isDone(unit) : existsSync(join(dir, 'summary.json'));
+      if (!o.clobber && finished) {
         done++;
         out[index] = { target: key, band, skipped: true };
         o.onEvent?.({
@@ -221,7 +262,7 @@ export async function runCoadd(
       try {
         let s: UnitSummary;
         try {
-          s = await runUnitAtomically(unit, dir, o, backend, budget);
+          s = await runUnitSomewhere(unit, dir, o, backend, budget);
         } catch (e) {
           if (
             backend.kind !== 'webgpu' ||
@@ -233,7 +274,7 @@ export async function runCoadd(
           o.onEvent?.({ type: 'fallback', key, band, reason: e.message });
           cpuFallback ??= new CpuBackend({});
           backend = cpuFallback;
-          s = await runUnitAtomically(unit, dir, o, backend, o.budget ?? memoryBudget(backend));
+          s = await runUnitSomewhere(unit, dir, o, backend, o.budget ?? memoryBudget(backend));
         }
         done++;
         out[index] = s;
@@ -317,6 +358,28 @@ function checkAbort(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw interrupted();
 }
 
+/** Run one unit into its folder, or into the sink when there is one. */
+async function runUnitSomewhere(
+  unit: CoaddUnit,
+  dir: string,
+  o: CoaddRunOptions,
+  backend: Backend,
+  budget: MemoryBudget,
+): Promise<UnitSummary> {
+  const sink = o.sink;
+  if (!sink) return runUnitAtomically(unit, dir, o, backend, budget);
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const scratch = join(o.outDir, `.unit-${tag}`);
+  try {
+    return await runUnit(unit, scratch, o, backend, budget, async (p) => {
+      checkAbort(o.signal);
+      return sink.write(p, o.clobber);
+    });
+  } finally {
+    await rm(scratch, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
 /**
  * Run one unit into a scratch folder beside `dir`, then rename it into place (replacing
  * an older result only once the new one is complete). Nothing is left on failure.
@@ -333,7 +396,7 @@ async function runUnitAtomically(
   const tmp = join(parent, `.${unit.band}.tmp-${tag}`);
   await mkdir(tmp, { recursive: true });
   try {
-    const s = await runUnit(unit, tmp, o, backend, budget);
+    const s = await runUnit(unit, tmp, o, backend, budget, (p) => writeUnitFiles(tmp, p));
     await rm(join(tmp, 'scratch'), { recursive: true, force: true });
     await atomicJson(join(tmp, 'summary.json'), s);
     checkAbort(o.signal);
@@ -350,6 +413,36 @@ async function runUnitAtomically(
     await rm(tmp, { recursive: true, force: true }).catch(() => {});
     throw e;
   }
+}
+
+/**
+ * Write a unit's products as files under `dir`: `coadd.fits` (the coadd with its
+ * detection mask, WCS and PSF), `coverage.fits`, `sources.parquet` + `sources.fits` (when
+ * there are footprints) and `preview.png`.
+ */
+async function writeUnitFiles(dir: string, p: UnitProducts): Promise<Record<string, string>> {
+  const { target } = p.unit;
+  await mkdir(dir, { recursive: true });
+  const files: Record<string, string> = { coadd: 'coadd.fits', coverage: 'coverage.fits' };
+  await writeExposure(join(dir, files.coadd as string), p.calexp);
+  await writeFits(join(dir, files.coverage as string), [
+    { data: p.coverage, shape: [target.bbox.width, target.bbox.height], name: 'COVERAGE' },
+  ]);
+  if (p.catalog) {
+    files.parquet = 'sources.parquet';
+    files.fits = 'sources.fits';
+    await writeCatalogParquet(join(dir, files.parquet), p.catalog);
+    await writeCatalogFits(join(dir, files.fits), p.catalog);
+  }
+  // A quick look: asinh stretch, detected sources circled.
+  const m = p.measurement;
+  const circles = m
+    ? Array.from(m.x, (x, i) => ({ x, y: m.y[i] as number, r: 4 * p.psfSigma }))
+    : [];
+  const view = stretch(p.coadd.image, { circles, bin: target.bbox.width > 2000 ? 2 : 1 });
+  files.preview = 'preview.png';
+  await atomicBytes(join(dir, files.preview), encodePngGrey(view.width, view.height, view.grey));
+  return files;
 }
 
 /** Read a visit's CCDs (calexps, or plain images with their weight maps). */
@@ -386,33 +479,33 @@ function prefetchVisits(unit: CoaddUnit): () => Promise<Awaited<ReturnType<typeo
   };
 }
 
+/**
+ * Compute one unit (warps and stack cut to `budget`; spilled warps go to `dir`/scratch),
+ * detect and measure, then hand the products to `write`, which returns the names of what
+ * it wrote (the summary's `files`).
+ */
 async function runUnit(
   unit: CoaddUnit,
   dir: string,
   o: CoaddRunOptions,
   backend: Backend,
   budget: MemoryBudget,
+  write: (p: UnitProducts) => Promise<Record<string, string>>,
 ): Promise<UnitSummary> {
   const t: Record<string, number> = {};
   const { key } = unit.target;
-  const lap = (name: string, t0: number, bytes = 0) => {
-    const ms = performance.now() - t0;
+  const record = (name: string, ms: number, bytes = 0) => {
     t[name] = (t[name] ?? 0) + ms;
     o.onEvent?.({ type: 'stage', key, band: unit.band, stage: name, ms, bytes });
   };
+  const lap = (name: string, t0: number, bytes = 0) => record(name, performance.now() - t0, bytes);
   const { target } = unit;
   const W = target.bbox.width;
   const H = target.bbox.height;
-  const scale = target.wcs.pixelScale();
-  let psfSum = 0;
-  let psfN = 0;
-  for (const v of unit.visits) {
-    for (const i of v.inputs) {
-      if (i.psfSigma === null) continue;
-      psfSum += (i.psfSigma * i.wcs.pixelScale()) / scale;
-      psfN++;
-    }
-  }
+  const psfTerms = coaddPsfTerms(
+    unit.visits.flatMap((v) => v.inputs),
+    target.wcs,
+  );
   const visitPixels = Math.max(
     0,
     ...unit.visits.map((v) => v.inputs.reduce((a, i) => a + i.bbox.width * i.bbox.height, 0)),
@@ -456,7 +549,7 @@ async function runUnit(
     for (let k = 0; k < unit.visits.length; k++) {
       const sources = await readNext();
       let t0 = performance.now();
-      const w = await warpInBands(backend, sources, target, o.kernel, plan.warpRows);
+      const w = await warpVisit(backend, sources, target, o.kernel, plan.warpRows);
       lap('warp', t0);
       checkAbort(o.signal);
       if (banded || plan.spill) {
@@ -482,58 +575,31 @@ async function runUnit(
             target.bbox.minY,
             o.signal,
           )
-        : await stack(
+        : await stackWarps(
             backend,
             Array.from({ length: store.size }, (_, k) => store.band(k, 0, H)),
-            {
-              statistic: o.statistic,
-            },
+            o.statistic,
           );
     lap('stack', t0);
   }
   checkAbort(o.signal);
-  const psfSigma = psfN > 0 ? psfSum / psfN : 2;
-  let t0 = performance.now();
-  const det = await detect(backend, result.coadd, { psfSigma, thresholdValue: o.threshold });
-  lap('detect', t0);
-  t0 = performance.now();
-  const mi = new MaskedImage(result.coadd.image, det.mask, result.coadd.variance);
-  const m = det.positive
-    ? await measure(
-        backend,
-        mi,
-        det.positive,
-        { psf: { kind: 'gaussian', sigma: psfSigma } },
-        target.wcs,
-      )
-    : null;
-  lap('measure', t0);
-  t0 = performance.now();
-  await mkdir(dir, { recursive: true });
-  const size = kernelSizeForSigma(psfSigma);
-  const exposure = new Exposure(mi, {
-    wcs: target.wcs,
-    psf: new GaussianPsf(size, size, psfSigma),
-  });
-  const files: Record<string, string> = { coadd: 'coadd.fits', coverage: 'coverage.fits' };
-  await writeExposure(join(dir, files.coadd as string), exposure);
-  await writeFits(join(dir, files.coverage as string), [
-    { data: result.coverage, shape: [target.bbox.width, target.bbox.height], name: 'COVERAGE' },
-  ]);
-  let sources = 0;
-  if (m) {
-    const cat = sourceCatalog(m, { fluxUnit: 'nJy' });
-    sources = cat.length;
-    files.parquet = 'sources.parquet';
-    files.fits = 'sources.fits';
-    await writeCatalogParquet(join(dir, files.parquet), cat);
-    await writeCatalogFits(join(dir, files.fits), cat);
-  }
-  // A quick look: asinh stretch, detected sources circled.
-  const circles = m ? Array.from(m.x, (x, i) => ({ x, y: m.y[i] as number, r: 4 * psfSigma })) : [];
-  const view = stretch(result.coadd.image, { circles, bin: target.bbox.width > 2000 ? 2 : 1 });
-  files.preview = 'preview.png';
-  await atomicBytes(join(dir, files.preview), encodePngGrey(view.width, view.height, view.grey));
+  const psfSigma = coaddPsfSigma(psfTerms);
+  const dm = await detectAndMeasure(backend, result.coadd, psfSigma, o.threshold, target.wcs);
+  record('detect', dm.ms.detect);
+  record('measure', dm.ms.measure);
+  const t0 = performance.now();
+  const products: UnitProducts = {
+    unit,
+    coadd: coaddExposure(result.coadd, target.wcs, psfSigma),
+    coverage: result.coverage,
+    calexp: dm.exposure,
+    footprints: dm.detection.footprints,
+    measurement: dm.measurement.result,
+    catalog: dm.measurement.catalog,
+    psfSigma,
+  };
+  const files = await write(products);
+  const sources = dm.measurement.catalog?.length ?? 0;
   lap('write', t0);
   return {
     target: target.key,
@@ -559,33 +625,6 @@ async function runUnit(
     timingsMs: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v)])),
     files,
   };
-}
-
-/** Warp a visit onto `target`, in row bands of `rows` when it does not fit at once. */
-async function warpInBands(
-  backend: Backend,
-  sources: readonly WarpSource[],
-  target: CoaddUnit['target'],
-  kernel: CoaddRunOptions['kernel'],
-  rows: number,
-): Promise<MaskedImage> {
-  const { bbox } = target;
-  if (rows >= bbox.height) return (await warp(backend, sources, target, { kernel })).warp;
-  let whole: MaskedImage | null = null;
-  for (let y = 0; y < bbox.height; y += rows) {
-    const h = Math.min(rows, bbox.height - y);
-    const band = new Box2I(bbox.minX, bbox.minY + y, bbox.width, h);
-    const part = (await warp(backend, sources, { wcs: target.wcs, bbox: band }, { kernel })).warp;
-    whole ??= MaskedImage.create(bbox.width, bbox.height, {
-      xy0: { x: bbox.minX, y: bbox.minY },
-      planes: part.mask.planes,
-    });
-    const off = y * bbox.width;
-    whole.image.data.set(part.image.data, off);
-    whole.mask.data.set(part.mask.data, off);
-    whole.variance.data.set(part.variance.data, off);
-  }
-  return whole as MaskedImage;
 }
 
 /** Stack the kept warps in row bands of `rows` (per-warp weights given), then assemble. */
