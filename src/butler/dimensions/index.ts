@@ -19,6 +19,7 @@ export {
   type FieldType,
   formatDataId,
   getDefaultUniverse,
+  hasControlCharacters,
   type KeyType,
   type RecordLookup,
 } from './universe.ts';

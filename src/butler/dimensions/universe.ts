@@ -112,6 +112,8 @@ export class DimensionUniverse {
   readonly config: DimensionsConfig;
 
   private readonly byName: ReadonlyMap<string, DimensionElement>;
+  private readonly closureCache = new Map<string, readonly string[]>();
+  private readonly validationCache = new Map<string, ValidationPlan>();
 
   /**
    * Builds a universe from a validated configuration.
@@ -184,16 +186,23 @@ export class DimensionUniverse {
    * @throws UnknownElementError for a name that is not a dimension.
    */
   closure(dimensions: Iterable<string>): string[] {
-    const out = new Set<string>();
-    const visit = (name: string): void => {
-      if (out.has(name)) return;
-      const e = this.dimension(name);
-      out.add(name);
-      for (const r of e.requires) visit(r);
-      for (const i of e.implies) visit(i);
-    };
-    for (const d of dimensions) visit(d);
-    return this.sorted(out);
+    const list = Array.isArray(dimensions) ? (dimensions as readonly string[]) : [...dimensions];
+    const key = list.join(',');
+    let cached = this.closureCache.get(key);
+    if (!cached) {
+      const out = new Set<string>();
+      const visit = (name: string): void => {
+        if (out.has(name)) return;
+        const e = this.dimension(name);
+        out.add(name);
+        for (const r of e.requires) visit(r);
+        for (const i of e.implies) visit(i);
+      };
+      for (const d of list) visit(d);
+      cached = this.sorted(out);
+      this.closureCache.set(key, cached);
+    }
+    return [...cached];
   }
 
   /**
@@ -201,7 +210,23 @@ export class DimensionUniverse {
    * through other implied dimensions) by another member. Their values identify a data ID.
    */
   requiredOf(dimensions: Iterable<string>): string[] {
-    const all = this.closure(dimensions);
+    return [...this.validationPlan(dimensions).required];
+  }
+
+  /** Closure, required subset and allowed keys of a dimension set (memoized). */
+  private validationPlan(dimensions: Iterable<string>): ValidationPlan {
+    const list = Array.isArray(dimensions) ? (dimensions as readonly string[]) : [...dimensions];
+    const key = list.join(',');
+    let plan = this.validationCache.get(key);
+    if (!plan) {
+      const closure = this.closure(list);
+      plan = { closure, required: this.computeRequired(closure), allowed: new Set(closure) };
+      this.validationCache.set(key, plan);
+    }
+    return plan;
+  }
+
+  private computeRequired(all: readonly string[]): string[] {
     const implied = new Set<string>();
     for (const d of all) {
       for (const i of this.impliedClosure(d)) implied.add(i);
@@ -270,8 +295,7 @@ export class DimensionUniverse {
         [dimension],
       );
     }
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-    if (text.length === 0 || /[\u0000-\u001f\u007f]/.test(text)) {
+    if (text.length === 0 || hasControlCharacters(text)) {
       throw new DataIdError(
         'DATAID_BAD_VALUE',
         `data ID value for '${dimension}' must be a non-empty string without control characters, got ${describe(value)}`,
@@ -319,10 +343,9 @@ export class DimensionUniverse {
    * @throws DataIdError DATAID_MISSING_KEYS, DATAID_UNKNOWN_KEYS or DATAID_BAD_VALUE
    */
   validateDataId(dimensions: Iterable<string>, dataId: Readonly<Record<string, unknown>>): DataId {
-    const closure = this.closure(dimensions);
-    const required = this.requiredOf(closure);
-    const allowed = new Set(closure);
-    const extra = Object.keys(dataId).filter((k) => !allowed.has(k));
+    const { closure, required, allowed } = this.validationPlan(dimensions);
+    const keys = Object.keys(dataId);
+    const extra = keys.filter((k) => !allowed.has(k));
     if (extra.length > 0) {
       const unknown = extra.filter((k) => !this.isDimension(k));
       throw new DataIdError(
@@ -359,8 +382,8 @@ export class DimensionUniverse {
    *   a given implied value contradicts a record.
    */
   expandDataId(dimensions: Iterable<string>, dataId: DataId, lookup: RecordLookup): DataId {
-    const closure = this.closure(dimensions);
-    const values: Record<string, DataIdValue> = { ...this.validateDataId(closure, dataId) };
+    const closure = this.validationPlan(dimensions).closure;
+    const values: Record<string, DataIdValue> = { ...this.validateDataId(dimensions, dataId) };
     // Implied dimensions are declared before the elements implying them, so walking the
     // closure backwards resolves chains (visit -> physical_filter -> band).
     for (let i = closure.length - 1; i >= 0; i--) {
@@ -425,6 +448,13 @@ export class DimensionUniverse {
     if (dimension === element.name && element.key) return element.key.name;
     return dimension;
   }
+}
+
+/** Memoized facts about a dimension set. */
+interface ValidationPlan {
+  readonly closure: readonly string[];
+  readonly required: readonly string[];
+  readonly allowed: ReadonlySet<string>;
 }
 
 function buildElement(
@@ -577,6 +607,15 @@ function describe(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (typeof value === 'object') return `a ${Array.isArray(value) ? 'list' : 'object'}`;
   return String(value);
+}
+
+/** True when `s` holds a C0 control character or DEL. */
+export function hasControlCharacters(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
 }
 
 /** A data ID as `{instrument: 'SimCam', visit: 12}` text for messages. */

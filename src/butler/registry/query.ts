@@ -322,13 +322,13 @@ export class QueryPlan {
       this.relations.push({ alias: e.name, table: e.name, dims });
       for (const d of dims.keys()) sourced.add(d);
     };
-    for (let i = this.dimensions.length - 1; i >= 0; i--) {
-      const e = this.universe.dimension(this.dimensions[i]!);
-      if (forced.has(e.name) || e.implies.length > 0 || !sourced.has(e.name)) addElement(e);
-    }
     for (const name of forced) {
       const e = this.universe.element(name);
       if (!e.isDimension) addElement(e);
+    }
+    for (let i = this.dimensions.length - 1; i >= 0; i--) {
+      const e = this.universe.dimension(this.dimensions[i]!);
+      if (forced.has(e.name) || e.implies.length > 0 || !sourced.has(e.name)) addElement(e);
     }
     for (const d of this.dimensions) {
       let expr: string | undefined;
@@ -344,6 +344,21 @@ export class QueryPlan {
         throw new RegistryArgumentError(`internal: no source for dimension ${d}`);
       this.keyExpr.set(d, expr);
     }
+    // Spatial joins: the two elements' skypix index rows sharing a trixel (candidates; the
+    // exact test follows in decode()). Joined as relations so the planner can start from
+    // whichever side is constrained.
+    this.spatialJoins.forEach((j, i) => {
+      for (const [side, e] of [
+        ['sa', j.a],
+        ['sb', j.b],
+      ] as const) {
+        this.relations.push({
+          alias: `${side}_${i}`,
+          table: skypixTable(e),
+          dims: new Map(e.keyDimensions.map((d) => [d, d] as const)),
+        });
+      }
+    });
   }
 
   /** SQL text of a dimension's key expression. */
@@ -488,14 +503,9 @@ export class QueryPlan {
           )})${corr.length > 0 ? q` AND ${and(corr)}` : rawSql('')})`,
       );
     }
-    for (const j of this.spatialJoins) {
-      const ca = j.a.keyDimensions.map((d) => q`${ident('sa', d)} = ${this.key(d)}`);
-      const cb = j.b.keyDimensions.map((d) => q`${ident('sb', d)} = ${this.key(d)}`);
-      conds.push(
-        q`EXISTS (SELECT 1 FROM ${ident(skypixTable(j.a))} AS "sa", ${ident(skypixTable(j.b))} AS "sb"
-          WHERE "sa"."skypix" = "sb"."skypix" AND ${and([...ca, ...cb])})`,
-      );
-    }
+    this.spatialJoins.forEach((_, i) => {
+      conds.push(q`${ident(`sa_${i}`, 'skypix')} = ${ident(`sb_${i}`, 'skypix')}`);
+    });
 
     const distinct = o.distinct && !this.needsRefinement ? 'DISTINCT ' : '';
     let body = q`SELECT ${raw(distinct)}${join(selects, ', ')} FROM ${join(from, ', ')} WHERE ${and(conds)}`;

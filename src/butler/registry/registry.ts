@@ -161,6 +161,12 @@ interface Shared {
   readonly datasetTypesById: Map<number, DatasetTypeRecord>;
   readonly collections: Map<string, CollectionRecord>;
   readonly collectionsById: Map<number, CollectionRecord>;
+  /**
+   * Dimension records seen (element -> key -> row with key and implied columns). Records
+   * are never changed or removed once inserted (sync refuses changes), so a record found
+   * once stays valid; absent keys are never cached.
+   */
+  readonly records: Map<string, Map<string, Row>>;
   savepoints: number;
   closed: boolean;
   readonly busyTimeoutMs: number;
@@ -297,6 +303,7 @@ export class Registry {
         datasetTypesById: new Map(),
         collections: new Map(),
         collectionsById: new Map(),
+        records: new Map(),
         savepoints: 0,
         closed: false,
         busyTimeoutMs,
@@ -346,6 +353,7 @@ export class Registry {
     this.shared.datasetTypesById.clear();
     this.shared.collections.clear();
     this.shared.collectionsById.clear();
+    this.shared.records.clear();
   }
 
   private async read<T>(fn: (x: Executor) => Promise<T>): Promise<T> {
@@ -1044,21 +1052,19 @@ export class Registry {
     suffix: Sql = rawSql(''),
   ): Promise<Row[]> {
     const out: Row[] = [];
-    const colSql = columns.map(quoteIdent).join(', ');
-    for (const batch of chunks(rows, this.maxRows(columns.length))) {
-      const values = join(
-        batch.map(
-          (r) =>
-            q`(${join(
-              r.map((v) => q`${v}`),
-              ', ',
-            )})`,
-        ),
-        ', ',
-      );
-      out.push(
-        ...(await x.run(q`INSERT INTO ${ident(table)} (${raw(colSql)}) VALUES ${values}${suffix}`)),
-      );
+    const head = `INSERT INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) VALUES (`;
+    const n = columns.length;
+    for (const batch of chunks(rows, this.maxRows(n))) {
+      // Built directly (not with q``) because ingests send hundreds of thousands of values.
+      const text: string[] = [head];
+      const values: unknown[] = [];
+      batch.forEach((r, i) => {
+        for (let c = 0; c < n; c++) {
+          values.push(r[c]);
+          text.push(c < n - 1 ? ', ' : i < batch.length - 1 ? '), (' : ')');
+        }
+      });
+      out.push(...(await x.run(q`${{ text, values }}${suffix}`)));
     }
     return out;
   }
@@ -1240,38 +1246,62 @@ export class Registry {
     const norm = dataIds.map((d) => u.validateDataId(closure, d));
     const work = norm.map((d) => ({ ...d }) as Record<string, DataIdValue>);
     const records = new Map<string, Map<string, Row>>();
+    const keyOf = (vals: readonly unknown[]): string => vals.join('\u001f');
+    let suspect = false;
+    // Implied dimensions come before the elements implying them, so walking backwards
+    // fills visit -> physical_filter -> band before their records are fetched.
     for (let i = closure.length - 1; i >= 0; i--) {
       const e = u.dimension(closure[i]!);
       const cols = keyColumns(u, e);
       const tuples = new Map<string, DataIdValue[]>();
       for (const w of work) {
         const t = e.keyDimensions.map((k) => w[k]);
-        if (t.every((v) => v !== undefined)) tuples.set(JSON.stringify(t), t as DataIdValue[]);
+        if (t.every((v) => v !== undefined)) tuples.set(keyOf(t), t as DataIdValue[]);
+        else suspect = true;
       }
-      const byKey = new Map<string, Row>();
+      let byKey = this.shared.records.get(e.name);
+      if (!byKey) {
+        byKey = new Map<string, Row>();
+        this.shared.records.set(e.name, byKey);
+      }
       const needed = e.implies.length > 0 ? cols.concat(e.implies) : cols;
-      for (const batch of chunks([...tuples.values()], this.maxRows(cols.length))) {
+      const unknown = [...tuples].filter(([k]) => !byKey.has(k)).map(([, t]) => t);
+      for (const batch of chunks(unknown, this.maxRows(cols.length))) {
         const rows = await x.run(
           q`SELECT ${raw(needed.map(quoteIdent).join(', '))} FROM ${ident(e.name)} WHERE ${this.shared.dialect.tupleIn(
             cols.map((c) => q`${ident(c)}`),
             batch,
           )}`,
         );
-        for (const r of rows) byKey.set(JSON.stringify(cols.map((c) => r[c])), r);
+        for (const r of rows) byKey.set(keyOf(cols.map((c) => r[c])), r);
       }
+      if (byKey.size > 200_000) this.shared.records.delete(e.name);
       records.set(e.name, byKey);
-      if (e.implies.length > 0) {
-        for (const w of work) {
-          const rec = byKey.get(JSON.stringify(e.keyDimensions.map((k) => w[k])));
-          if (!rec) continue;
-          for (const imp of e.implies)
-            if (w[imp] === undefined && rec[imp] != null) w[imp] = rec[imp] as DataIdValue;
+      for (const w of work) {
+        const rec = byKey.get(keyOf(e.keyDimensions.map((k) => w[k])));
+        if (!rec) {
+          suspect = true;
+          continue;
+        }
+        for (const imp of e.implies) {
+          const v = rec[imp] as DataIdValue | null | undefined;
+          if (v === null || v === undefined) continue;
+          if (w[imp] === undefined) w[imp] = v;
+          else if (w[imp] !== v) suspect = true;
         }
       }
     }
-    return norm.map((d) =>
-      u.expandDataId(closure, d, (el, key) => records.get(el.name)?.get(JSON.stringify(key))),
-    );
+    if (suspect) {
+      // Something is missing or contradicts a record: let the universe say what, exactly.
+      const lookup = (el: DimensionElement, key: readonly DataIdValue[]) =>
+        records.get(el.name)?.get(keyOf(key));
+      for (const d of norm) u.expandDataId(closure, d, lookup);
+    }
+    return work.map((w) => {
+      const out: Record<string, DataIdValue> = {};
+      for (const d of closure) out[d] = w[d]!;
+      return out;
+    });
   }
 
   /**
@@ -1368,7 +1398,7 @@ export class Registry {
         const expanded = await this.expandMany(x, r.type.dimensions, dataIds);
         const seen = new Map<string, number>();
         expanded.forEach((d, i) => {
-          const k = JSON.stringify(this.requiredPart(r, d));
+          const k = r.required.map((c) => d[c]).join('\u001f');
           if (seen.has(k)) {
             throw new ConflictingDefinitionError(
               `data ID ${formatDataId(this.requiredPart(r, d))} appears twice (items ${seen.get(k)} and ${i}) in one insert of '${type}'`,

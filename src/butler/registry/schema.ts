@@ -100,6 +100,13 @@ function elementTableDdl(
   for (const imp of e.implies) {
     out.push(`CREATE INDEX ${qi(`${e.name}_by_${imp}`)} ON ${qi(e.name)} (${qi(imp)})`);
   }
+  // The primary key serves lookups by its leading dimensions; later non-governor ones
+  // (visit in visit_detector_region) get their own index.
+  const laterKeys = e.keyDimensions.filter((k) => !universe.dimension(k).governor).slice(1);
+  for (const k of laterKeys) {
+    const c = universe.columnFor(e, k);
+    out.push(`CREATE INDEX ${qi(`${e.name}_by_${k}`)} ON ${qi(e.name)} (${qi(c)})`);
+  }
   if (e.regionColumn !== null) {
     const keyDefs = e.keyDimensions.map((k) => {
       const kd = universe.dimension(k).key!;
@@ -116,6 +123,8 @@ function elementTableDdl(
       ].join(',\n  ')}\n)`,
     );
     out.push(`CREATE INDEX ${qi(`${t}_by_pixel`)} ON ${qi(t)} (${qi('skypix')})`);
+    for (const k of laterKeys)
+      out.push(`CREATE INDEX ${qi(`${t}_by_${k}`)} ON ${qi(t)} (${qi(k)})`);
   }
   return out;
 }

@@ -5,7 +5,7 @@
  * same ids.
  */
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import type { DataId, IdGenerationMode } from '../refs.ts';
 
 /**
@@ -38,6 +38,19 @@ export function normalizeUuid(s: string): string | null {
 
 let lastMs = 0;
 let seq = 0;
+/** Random bytes drawn in blocks (one randomFillSync per 256 ids instead of one per id). */
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+
+function random16(): Buffer {
+  if (poolAt + 16 > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const b = Buffer.from(pool.subarray(poolAt, poolAt + 16));
+  poolAt += 16;
+  return b;
+}
 
 /**
  * A UUIDv7: 48-bit big-endian Unix time in milliseconds, version 7, 12 bits that count
@@ -45,7 +58,7 @@ let seq = 0;
  * 62 random bits.
  */
 export function uuid7(nowMs: number = Date.now()): string {
-  const b = randomBytes(16);
+  const b = random16();
   if (nowMs === lastMs) seq = (seq + 1) & 0xfff;
   else {
     lastMs = nowMs;

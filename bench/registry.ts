@@ -1,0 +1,410 @@
+/**
+ * Registry benchmark (SQLite and PostgreSQL):
+ *
+ * 1. **Ingest**: the dimension records of an LSST-sized night (instrument, 6 filters, 189
+ *    detectors, 700 visits with regions) and 132,300 calexp datasets (700 visits x 189
+ *    detectors), inserted one visit at a time as an ingest would; then, timed apart, the
+ *    132,300 visit_detector_region records (CCD polygons from TAN WCSs) with their HTM
+ *    skypix index.
+ * 2. **Queries over 1,000,000 datasets**: the repository is filled to 5,292 visits x 189
+ *    detectors (1,000,188 calexps in two runs), statistics refreshed (Registry.optimize),
+ *    then each query is run `--repeats` times after one warm-up; the median is reported:
+ *    - `visit IN (100..200) AND detector = 42`
+ *    - `visit.exposure_time > 20 AND detector = 42` (a record-field clause: joins visit)
+ *    - the first with findFirst through a CHAINED collection of both runs
+ *    - a spatial queryDataIds (tract, patch, visit, detector) for 10 visits.
+ *    The EXPLAIN plan of each is recorded.
+ *
+ * Usage: `npx tsx bench/registry.ts [--backend sqlite|postgres|both] [--visits 700]
+ *   [--detectors 189] [--total 1000000] [--repeats 7] [--pg-url URL] [--out FILE]`.
+ * PostgreSQL comes from --pg-url or GPU_DRP_TEST_POSTGRES_URL (a database is created and
+ * dropped). Writes bench/results/registry-<date>.json (or --out).
+ */
+
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { DataId } from '../src/butler/refs.ts';
+import { Registry } from '../src/butler/registry/index.ts';
+import { convexHull } from '../src/butler/registry/spatial/regions.ts';
+import { Box2I } from '../src/geom/box.ts';
+import { Wcs } from '../src/geom/wcs.ts';
+import { gitRev, median } from './harness.ts';
+
+interface Options {
+  backends: Array<'sqlite' | 'postgres'>;
+  visits: number;
+  detectors: number;
+  total: number;
+  repeats: number;
+  pgUrl: string | null;
+  out: string;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const get = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const pgUrl = get('pg-url') ?? process.env.GPU_DRP_TEST_POSTGRES_URL ?? null;
+  const backend = get('backend') ?? (pgUrl ? 'both' : 'sqlite');
+  const backends: Array<'sqlite' | 'postgres'> =
+    backend === 'both' ? ['sqlite', 'postgres'] : [backend as 'sqlite' | 'postgres'];
+  if (backends.includes('postgres') && !pgUrl) {
+    throw new Error(
+      'PostgreSQL needs --pg-url or GPU_DRP_TEST_POSTGRES_URL (scripts/services/postgres.sh start DIR)',
+    );
+  }
+  const date = new Date().toISOString().slice(0, 10);
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  return {
+    backends,
+    visits: Number(get('visits') ?? 700),
+    detectors: Number(get('detectors') ?? 189),
+    total: Number(get('total') ?? 1_000_000),
+    repeats: Number(get('repeats') ?? 7),
+    pgUrl,
+    out: get('out') ?? join(root, 'bench', 'results', `registry-${date}.json`),
+  };
+}
+
+const CAM = 'LSSTCam-sim';
+const BANDS = ['u', 'g', 'r', 'i', 'z', 'y'];
+const PIXEL_SCALE = 0.2;
+const CCD_W = 4072;
+const CCD_H = 4000;
+
+/** LSST-like focal plane: 5 x 5 rafts without the corners, 3 x 3 CCDs each (189 CCDs). */
+function focalPlane(
+  n: number,
+): Array<{ id: number; x: number; y: number; raft: string; name: string }> {
+  const out: Array<{ id: number; x: number; y: number; raft: string; name: string }> = [];
+  const step = 4100;
+  for (let ry = 0; ry < 5; ry++) {
+    for (let rx = 0; rx < 5; rx++) {
+      if ((rx === 0 || rx === 4) && (ry === 0 || ry === 4)) continue;
+      for (let sy = 0; sy < 3; sy++) {
+        for (let sx = 0; sx < 3; sx++) {
+          if (out.length >= n) return out;
+          out.push({
+            id: out.length,
+            x: ((rx - 2) * 3 + (sx - 1)) * step,
+            y: ((ry - 2) * 3 + (sy - 1)) * step,
+            raft: `R${rx}${ry}`,
+            name: `R${rx}${ry}_S${sx}${sy}`,
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Boresight of visit v: a survey grid of 3.5-degree steps in 40 columns. */
+function boresight(v: number): { ra: number; dec: number; rot: number } {
+  return {
+    ra: 10 + (v % 40) * 3.5 + (Math.floor(v / 40) % 2) * 1.7,
+    dec: -60 + Math.floor(v / 40) * 0.5,
+    rot: (v * 37) % 360,
+  };
+}
+
+function ccdCorners(v: number, det: { x: number; y: number }): Array<[number, number]> {
+  const b = boresight(v);
+  const wcs = Wcs.fromScaleRotation({
+    crpix: [(CCD_W - 1) / 2 - det.x, (CCD_H - 1) / 2 - det.y],
+    crval: [b.ra, b.dec],
+    scale: PIXEL_SCALE,
+    rotation: b.rot,
+  });
+  return wcs.skyPolygon(new Box2I(0, 0, CCD_W, CCD_H)).map((p) => [p.ra, p.dec]);
+}
+
+function isoTime(v: number): string {
+  return new Date(Date.UTC(2026, 0, 1) + v * 40_000).toISOString().replace('Z', '');
+}
+
+function visitRecord(v: number, corners: Array<[number, number]> | null): Record<string, unknown> {
+  return {
+    instrument: CAM,
+    id: v,
+    physical_filter: `${BANDS[v % 6]}_sim`,
+    day_obs: 20260101 + Math.floor(v / 1000),
+    exposure_time: 15 + (v % 4) * 5,
+    name: `v${v}`,
+    datetime_begin: isoTime(v),
+    datetime_end: isoTime(v + 0.75),
+    ...(corners ? { region: convexHull(corners) } : {}),
+  };
+}
+
+async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t0 = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - t0, value };
+}
+
+interface QueryCase {
+  readonly name: string;
+  readonly run: (reg: Registry) => Promise<number>;
+  readonly explain: (reg: Registry) => Promise<string>;
+}
+
+async function benchBackend(
+  kind: 'sqlite' | 'postgres',
+  o: Options,
+): Promise<Record<string, unknown>> {
+  let url: string;
+  let cleanup: () => Promise<void>;
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'registry-bench-'));
+    url = `sqlite:${join(dir, 'gpu_drp.sqlite3')}`;
+    cleanup = async () => rmSync(dir, { recursive: true, force: true });
+  } else {
+    const name = `registry_bench_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: o.pgUrl! });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`);
+    await admin.end();
+    const u = new URL(o.pgUrl!);
+    u.pathname = `/${name}`;
+    url = u.toString();
+    cleanup = async () => {
+      const c = new pg.Client({ connectionString: o.pgUrl! });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    };
+  }
+  const log = (m: string): void => console.error(`[registry bench ${kind}] ${m}`);
+  const reg = await Registry.open(url, { create: true });
+  try {
+    const dets = focalPlane(o.detectors);
+    const ccdsPerVisit = dets.length;
+    const runA = 'LSSTCam-sim/raw/night';
+    const runB = 'LSSTCam-sim/bulk';
+
+    // ---- 1. timed ingest: dimension records + datasets, one visit per transaction
+    const ingest = await time(async () => {
+      await reg.insertDimensionData('instrument', [
+        {
+          name: CAM,
+          visit_max: 10_000_000,
+          detector_max: ccdsPerVisit,
+          class_name: 'gpu_drp.bench.LsstCamSim',
+        },
+      ]);
+      await reg.insertDimensionData(
+        'physical_filter',
+        BANDS.map((b) => ({ instrument: CAM, name: `${b}_sim`, band: b })),
+      );
+      await reg.insertDimensionData(
+        'detector',
+        dets.map((d) => ({
+          instrument: CAM,
+          id: d.id,
+          full_name: d.name,
+          raft: d.raft,
+          purpose: 'SCIENCE',
+        })),
+      );
+      await reg.registerDatasetType({
+        name: 'calexp',
+        dimensions: ['instrument', 'visit', 'detector'],
+        storageClass: 'ExposureF',
+      });
+      await reg.registerRun(runA);
+      let n = 0;
+      for (let v = 0; v < o.visits; v++) {
+        const corners = dets.flatMap((d) => ccdCorners(v, d));
+        await reg.insertDimensionData('visit', [visitRecord(v, corners)]);
+        const ids: DataId[] = dets.map((d) => ({ instrument: CAM, visit: v, detector: d.id }));
+        n += (await reg.insertDatasets('calexp', ids, runA)).length;
+      }
+      return n;
+    });
+    log(
+      `ingest: ${ingest.value} datasets + ${o.visits} visits in ${(ingest.ms / 1000).toFixed(1)} s`,
+    );
+
+    const vdr = await time(async () => {
+      let n = 0;
+      for (let v = 0; v < o.visits; v++) {
+        const rows = dets.map((d) => ({
+          instrument: CAM,
+          visit: v,
+          detector: d.id,
+          region: ccdCorners(v, d),
+        }));
+        await reg.insertDimensionData('visit_detector_region', rows);
+        n += rows.length;
+      }
+      return n;
+    });
+    log(`visit_detector_region: ${vdr.value} regions in ${(vdr.ms / 1000).toFixed(1)} s`);
+
+    // Sky map: one tract of 10 x 10 patches over the first visits.
+    await reg.insertDimensionData('skymap', [
+      { name: 'bench', hash: 'x', tract_max: 1, patch_nx_max: 10, patch_ny_max: 10 },
+    ]);
+    const t0 = boresight(0);
+    const tractWcs = Wcs.fromScaleRotation({
+      crpix: [20000, 20000],
+      crval: [t0.ra, t0.dec],
+      scale: PIXEL_SCALE,
+    });
+    await reg.insertDimensionData('tract', [
+      {
+        skymap: 'bench',
+        id: 0,
+        region: tractWcs.skyPolygon(new Box2I(0, 0, 40000, 40000)).map((p) => [p.ra, p.dec]),
+      },
+    ]);
+    const patches = [];
+    for (let py = 0; py < 10; py++) {
+      for (let px = 0; px < 10; px++) {
+        const box = new Box2I(px * 4000 - 100, py * 4000 - 100, 4200, 4200);
+        patches.push({
+          skymap: 'bench',
+          tract: 0,
+          id: py * 10 + px,
+          cell_x: px,
+          cell_y: py,
+          region: tractWcs.skyPolygon(box).map((p) => [p.ra, p.dec]),
+        });
+      }
+    }
+    await reg.insertDimensionData('patch', patches);
+
+    // ---- 2. fill to `total` datasets (untimed for the figure, reported)
+    const totalVisits = Math.ceil(o.total / ccdsPerVisit);
+    const fill = await time(async () => {
+      await reg.registerRun(runB);
+      const step = 20;
+      for (let v0 = o.visits; v0 < totalVisits; v0 += step) {
+        const vs = Array.from({ length: Math.min(step, totalVisits - v0) }, (_, i) => v0 + i);
+        await reg.insertDimensionData(
+          'visit',
+          vs.map((v) => visitRecord(v, null)),
+        );
+        const ids: DataId[] = vs.flatMap((v) =>
+          dets.map((d) => ({ instrument: CAM, visit: v, detector: d.id })),
+        );
+        await reg.insertDatasets('calexp', ids, runB);
+      }
+    });
+    const analyze = await time(() => reg.optimize());
+    const totalDatasets = totalVisits * ccdsPerVisit;
+    log(
+      `filled to ${totalDatasets} datasets in ${(fill.ms / 1000).toFixed(1)} s; optimize ${analyze.ms.toFixed(0)} ms`,
+    );
+    await reg.registerCollection('LSSTCam-sim/all', 'CHAINED');
+    await reg.setCollectionChain('LSSTCam-sim/all', [runA, runB]);
+
+    const both = [runA, runB];
+    const detMid = Math.min(42, ccdsPerVisit - 1);
+    const q1 = { collections: both, where: `visit IN (100..200) AND detector = ${detMid}` };
+    const q2 = { collections: both, where: `visit.exposure_time > 20 AND detector = ${detMid}` };
+    const q3 = {
+      collections: 'LSSTCam-sim/all',
+      findFirst: true,
+      where: `visit IN (100..200) AND detector = ${detMid}`,
+    };
+    const q4 = { where: 'visit IN (0..9)' };
+    const cases: QueryCase[] = [
+      {
+        name: 'queryDatasets visit IN (100..200) AND detector = 42',
+        run: async (r) => (await r.queryDatasets('calexp', q1)).length,
+        explain: (r) => r.explain('queryDatasets', 'calexp', q1),
+      },
+      {
+        name: 'queryDatasets visit.exposure_time > 20 AND detector = 42',
+        run: async (r) => (await r.queryDatasets('calexp', q2)).length,
+        explain: (r) => r.explain('queryDatasets', 'calexp', q2),
+      },
+      {
+        name: 'queryDatasets findFirst through a chain, visit IN (100..200) AND detector = 42',
+        run: async (r) => (await r.queryDatasets('calexp', q3)).length,
+        explain: (r) => r.explain('queryDatasets', 'calexp', q3),
+      },
+      {
+        name: 'queryDataIds tract, patch, visit, detector (spatial join) for visits 0..9',
+        run: async (r) =>
+          (await r.queryDataIds(['tract', 'patch', 'visit', 'detector'], q4)).length,
+        explain: (r) => r.explain('queryDataIds', ['tract', 'patch', 'visit', 'detector'], q4),
+      },
+    ];
+    const queries = [];
+    for (const c of cases) {
+      const rows = await c.run(reg);
+      const times: number[] = [];
+      for (let i = 0; i < o.repeats; i++) times.push((await time(() => c.run(reg))).ms);
+      const plan = await c.explain(reg);
+      queries.push({
+        name: c.name,
+        rows,
+        median_ms: median(times),
+        min_ms: Math.min(...times),
+        max_ms: Math.max(...times),
+        repeats: o.repeats,
+        plan,
+      });
+      log(`${c.name}: ${rows} rows, median ${median(times).toFixed(1)} ms`);
+    }
+    return {
+      backend: kind,
+      sizes: {
+        visits_ingested: o.visits,
+        detectors: ccdsPerVisit,
+        datasets_ingested: ingest.value,
+        visit_detector_regions: vdr.value,
+        datasets_total: totalDatasets,
+      },
+      ingest: {
+        what: 'instrument, filters, detectors, visits (with regions) and calexp datasets, one visit per insertDimensionData + insertDatasets',
+        seconds: ingest.ms / 1000,
+        datasets_per_s: ingest.value / (ingest.ms / 1000),
+        target_seconds: 30,
+      },
+      visit_detector_region: { seconds: vdr.ms / 1000, regions_per_s: vdr.value / (vdr.ms / 1000) },
+      fill: { seconds: fill.ms / 1000, datasets: totalDatasets - ingest.value },
+      optimize_ms: analyze.ms,
+      queries,
+      query_target_ms: 200,
+    };
+  } finally {
+    await reg.close();
+    await cleanup();
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const loadBefore = loadavg();
+  const results = [];
+  for (const b of o.backends) results.push(await benchBackend(b, o));
+  const record = {
+    bench: 'registry',
+    date: new Date().toISOString(),
+    git_rev: gitRev(),
+    node: process.version,
+    machine: {
+      platform: `${platform()} ${release()}`,
+      cpu_model: cpus()[0]?.model ?? 'unknown',
+      cpu_count: cpus().length,
+      memory_gib: Math.round(totalmem() / 2 ** 30),
+      load_average_before: loadBefore,
+      load_average_after: loadavg(),
+    },
+    options: { visits: o.visits, detectors: o.detectors, total: o.total, repeats: o.repeats },
+    results,
+  };
+  mkdirSync(dirname(o.out), { recursive: true });
+  writeFileSync(o.out, `${JSON.stringify(record, null, 2)}\n`);
+  console.log(o.out);
+}
+
+await main();
