@@ -35,7 +35,7 @@ export async function gpuCoadd(argv: string[]): Promise<void> {
         },
       )
       .command(
-        'run <inputs..>',
+        'run [inputs..]',
         'warp, stack, detect and measure calexps (files, quoted globs or directories; or plain images with NAME.weight.fits weight maps beside them) onto sky-map patches or a grid',
         (y) =>
           coaddOptions(y)
@@ -57,9 +57,35 @@ export async function gpuCoadd(argv: string[]): Promise<void> {
             .option('grid', {
               type: 'string',
               describe: 'an explicit grid: FITS header or a text .head (NAXIS1/2 + TAN WCS)',
+            })
+            .option('butler', {
+              type: 'string',
+              describe:
+                'read calexps from this Butler repository and put the coadds (deepCoadd, deepCoadd_coverage, deepCoadd_calexp, deepCoadd_det, deepCoadd_meas) into --output-run instead of files',
+            })
+            .option('collections', {
+              type: 'string',
+              array: true,
+              describe:
+                'with --butler: collections searched for calexp (and skyMap), comma-separated or repeated',
+            })
+            .option('where', {
+              type: 'string',
+              describe:
+                'with --butler: where-expression on the calexps\' data IDs, e.g. "visit IN (1000, 1001)"',
+            })
+            .option('output-run', {
+              type: 'string',
+              describe:
+                'with --butler: the RUN collection for the outputs (default gpu-coadd/<UTC time>)',
+            })
+            .option('skymap-name', {
+              type: 'string',
+              describe:
+                "with --butler: the sky map's registered name (default: the --skymap config's name, or the one skyMap dataset)",
             }),
         async (args) => {
-          code = await coaddRun(args.inputs as string[], {
+          code = await coaddRun((args.inputs as string[] | undefined) ?? [], {
             ...args,
             out: args.out,
             skymap: args.skymap,

@@ -75,7 +75,7 @@ export interface CoaddRunOptions {
   readonly onEvent?: ((e: CoaddEvent) => void) | undefined;
   /**
    * Where finished units go instead of files under `outDir` (e.g. a Butler run; see
-   * src/cli/coadd-butler.ts). `outDir` then only holds scratch space (spilled warps),
+   * `gpu-coadd run --butler` in src/cli/coadd-command.ts). `outDir` then only holds scratch space (spilled warps),
    * removed after each unit.
    */
   readonly sink?: CoaddSink | undefined;
