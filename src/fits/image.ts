@@ -62,17 +62,32 @@ export function swapInPlace(bytes: Uint8Array, size: number): void {
 
 /**
  * Returns big-endian `bytes` converted to native order in aligned memory: swapped in
- * place when `mayMutate` is set and the view is aligned, otherwise in a fresh copy.
+ * place when `mayMutate` is set and the view is aligned, otherwise in a fresh copy (on a
+ * SharedArrayBuffer when `shared`). The copy is made and swapped a cache-sized piece at a
+ * time, so the bytes cross main memory once.
  */
-export function toNativeBytes(bytes: Uint8Array, size: number, mayMutate: boolean): Uint8Array {
-  let out = bytes;
-  if (!mayMutate || bytes.byteOffset % size !== 0) {
-    out = new Uint8Array(bytes.byteLength);
-    out.set(bytes);
+export function toNativeBytes(
+  bytes: Uint8Array,
+  size: number,
+  mayMutate: boolean,
+  shared = false,
+): Uint8Array {
+  if (mayMutate && bytes.byteOffset % size === 0) {
+    swapInPlace(bytes, size);
+    return bytes;
   }
-  swapInPlace(out, size);
+  const n = bytes.byteLength;
+  const out = new Uint8Array(shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
+  for (let start = 0; start < n; start += COPY_PIECE) {
+    const end = Math.min(n, start + COPY_PIECE);
+    out.set(bytes.subarray(start, end), start);
+    swapInPlace(out.subarray(start, end), size);
+  }
   return out;
 }
+
+/** Bytes copied (then swapped while still in cache) per step; a multiple of 8. */
+const COPY_PIECE = 1 << 18;
 
 /** Flips the top bit of every `size`-byte native-order element (signed <-> offset unsigned). */
 function flipSignBits(bytes: Uint8Array, size: number): void {

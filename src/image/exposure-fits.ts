@@ -22,7 +22,7 @@ import { Header } from '../fits/header.ts';
 import type { ImageArray } from '../fits/image.ts';
 import { type FitsFile, readFits } from '../fits/reader.ts';
 import { readImageSection } from '../fits/section.ts';
-import { fitsToBytes, writeFits } from '../fits/writer.ts';
+import { type FitsChunks, fitsChunks, fitsToBytes, writeFits } from '../fits/writer.ts';
 import { Box2I } from '../geom/box.ts';
 import { GeomError } from '../geom/errors.ts';
 import { Wcs } from '../geom/wcs.ts';
@@ -33,7 +33,7 @@ import { ImageF } from './image.ts';
 import { DEFAULT_MASK_PLANES, Mask, MaskPlaneDict } from './mask.ts';
 import { MaskedImage } from './masked-image.ts';
 import { PhotoCalib } from './photo-calib.ts';
-import { allocFloat32, allocInt32 } from './pixel-buffer.ts';
+import { allocFloat32, allocInt32, isShared } from './pixel-buffer.ts';
 import { PSF_EXTNAME, type Psf, psfFromFits } from './psf.ts';
 import { readVisitInfo, VISIT_INFO_KEYS, type VisitInfo, writeVisitInfo } from './visit-info.ts';
 
@@ -170,6 +170,20 @@ export function exposureToBytes(
 }
 
 /**
+ * The exposure as a stream of FITS byte chunks (the bytes of {@link exposureToBytes},
+ * without holding the whole file in memory): `byteLength` is known up front, and each
+ * chunk stays valid only until the iteration has advanced twice past it (copy it to
+ * keep it longer). For uploads and other writers that take a file piece by piece; the
+ * exposure's pixels must not change while the iteration runs.
+ */
+export function exposureToChunks(
+  exposure: Exposure,
+  options: WriteExposureOptions = {},
+): FitsChunks {
+  return fitsChunks(exposureToHdus(exposure, options));
+}
+
+/**
  * Writes `exposure` to `path` in the layout of the module comment, atomically (a
  * temporary file renamed into place; nothing is left on failure). Byte-deterministic:
  * no dates are written. Throws ExposureError (EXPOSURE_IO, EXPOSURE_UNKNOWN_MASK_BITS,
@@ -215,7 +229,8 @@ export async function readExposure(
   if (typeof source === 'string' && options.bbox) return readExposureBox(source, options.bbox);
   let fits: FitsFile;
   try {
-    fits = await readFits(source);
+    // Pixels land on shared memory, where the exposure adopts them without a copy.
+    fits = await readFits(source, { sharedMemory: true });
   } catch (e) {
     throw fitsFailure(e, { file });
   }
@@ -225,7 +240,12 @@ export async function readExposure(
   return exposure.subset(options.bbox);
 }
 
-/** Builds an exposure from a parsed FITS file (see {@link readExposure}). */
+/**
+ * Builds an exposure from a parsed FITS file (see {@link readExposure}). Float32 image
+ * and variance and int32 mask pixels that are already on SharedArrayBuffer memory (read
+ * with `sharedMemory: true`) are adopted, not copied: the exposure then shares them
+ * with `fits`.
+ */
 export function exposureFromFits(fits: FitsFile, file = fits.file): Exposure {
   const names = fits.hdus.map((h) => extName(h.header));
   const planeHdu = (name: string): ImageHdu => {
@@ -400,7 +420,7 @@ export async function readPlainImageWithWeight(
   const first2d = async (path: string): Promise<ImageHdu & { index: number }> => {
     let fits: FitsFile;
     try {
-      fits = await readFits(path);
+      fits = await readFits(path, { sharedMemory: true });
     } catch (e) {
       throw fitsFailure(e, { file: path });
     }
@@ -613,6 +633,7 @@ function checkBBox(bbox: Box2I, full: Box2I, file: string): void {
 }
 
 function toFloat32(data: ImageArray): Float32Array {
+  if (data instanceof Float32Array && isShared(data)) return data;
   const out = allocFloat32(data.length);
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
     for (let i = 0; i < data.length; i++) out[i] = Number(data[i]);
@@ -636,6 +657,7 @@ function toInt32(data: ImageArray, context: ExposureErrorContext): Int32Array {
       context,
     );
   }
+  if (data instanceof Int32Array && isShared(data)) return data;
   const out = allocInt32(data.length);
   out.set(data);
   return out;
