@@ -28,4 +28,10 @@ export { BLOCK_LENGTH, Header } from './header.ts';
 export type { Bitpix, ImageArray } from './image.ts';
 export { FitsFile, parseFits, type ReadOptions, readFits } from './reader.ts';
 export { type ImageSection, readImageSection, type SectionBox } from './section.ts';
-export { fitsToBytes, type WriteOptions, writeFits } from './writer.ts';
+export {
+  type FitsChunks,
+  fitsChunks,
+  fitsToBytes,
+  type WriteOptions,
+  writeFits,
+} from './writer.ts';
