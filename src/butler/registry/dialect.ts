@@ -23,6 +23,11 @@ export interface SqlDialect {
   readonly name: 'sqlite' | 'postgres';
   /** Most bound parameters one statement may carry. */
   readonly maxParameters: number;
+  /**
+   * Rows per multi-row INSERT: SQLite prepares every statement anew, so moderate ones;
+   * PostgreSQL pays a round trip per statement, so large ones.
+   */
+  readonly maxRowsPerInsert: number;
   /** Column type of a record field / key of type `t` (length for strings). */
   columnType(t: FieldType, length: number | null): string;
   /** Column type of dataset UUIDs. */
@@ -67,6 +72,7 @@ function errorCode(e: unknown): string {
 export const sqliteDialect: SqlDialect = {
   name: 'sqlite',
   maxParameters: 32766,
+  maxRowsPerInsert: 500,
   columnType(t) {
     switch (t) {
       case 'int':
@@ -144,6 +150,7 @@ const PG_SCHEMA_LOCK_KEY = 0x6770752d647270;
 export const postgresDialect: SqlDialect = {
   name: 'postgres',
   maxParameters: 65535,
+  maxRowsPerInsert: 5000,
   columnType(t, length) {
     switch (t) {
       case 'int':

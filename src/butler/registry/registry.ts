@@ -1038,9 +1038,10 @@ export class Registry {
   }
 
   private maxRows(columns: number): number {
+    const d = this.shared.dialect;
     return Math.max(
       1,
-      Math.min(500, Math.floor(this.shared.dialect.maxParameters / Math.max(1, columns)) - 1),
+      Math.min(d.maxRowsPerInsert, Math.floor(d.maxParameters / Math.max(1, columns)) - 1),
     );
   }
 

@@ -173,7 +173,12 @@ export function tagTableDdl(
     `PRIMARY KEY (${qi('dataset_id')}, ${qi('collection_id')})`,
     `CONSTRAINT ${qi(`${t}_unique`)} UNIQUE (${[qi('dataset_type_id'), qi('collection_id'), ...order.map(qi)].join(', ')})`,
   ];
-  for (const dim of required) {
+  // Foreign keys for the "leaf" dimensions only: visit's key (instrument, visit) already
+  // pins the instrument, whose own key the visit table references.
+  const covered = new Set(
+    required.flatMap((dim) => universe.dimension(dim).keyDimensions.filter((k) => k !== dim)),
+  );
+  for (const dim of required.filter((x) => !covered.has(x))) {
     const target = universe.dimension(dim);
     const from = target.keyDimensions.map(qi).join(', ');
     const to = keyColumns(universe, target).map(qi).join(', ');
