@@ -177,6 +177,11 @@ export async function butlerCli(argv: string[]): Promise<void> {
               demandOption: true,
               describe: 'sky map config JSON',
             })
+            .option('collection', {
+              type: 'string',
+              default: 'skymaps',
+              describe: 'RUN collection for the skyMap dataset',
+            })
             .option('skymap-name', {
               type: 'string',
               describe: "name to register (default: the config's name)",
@@ -187,11 +192,27 @@ export async function butlerCli(argv: string[]): Promise<void> {
           if (!name)
             throw new CliError('USAGE', 'the config has no name; give --skymap-name', EXIT.usage);
           const recs = skymapRecords(name, loadSkymap(a.config), cfg);
+
+          const skymap = loadSkymap(a.config);
           await withButler(a.repo as string, async (b) => {
             await b.registry.transaction(async (tx) => {
               for (const el of ['skymap', 'tract', 'patch'] as const)
                 await tx.insertDimensionData(el, recs[el], { skipExisting: true });
             });
+            // The sky map itself as the `skyMap` dataset (what pipelines read), as LSST's
+            // register-skymap writes it into the `skymaps` collection.
+            await b.registerDatasetType({
+              name: 'skyMap',
+              storageClass: 'SkyMap',
+              dimensions: ['skymap'],
+            });
+            await b.registry.registerRun(a.collection);
+            const have = await b.registry.findDataset(
+              'skyMap',
+              { skymap: name },
+              { collections: [a.collection] },
+            );
+            if (!have) await b.put(skymap, 'skyMap', { skymap: name }, { run: a.collection });
           });
           process.stderr.write(
             `butler: sky map ${name}: ${recs.tract.length} tracts, ${recs.patch.length} patches\n`,
@@ -564,6 +585,28 @@ export async function butlerCli(argv: string[]): Promise<void> {
             ];
             print(a.json, r, rows);
             if (rows.length && !a.fix) code = EXIT.failed;
+          });
+        },
+      )
+      .command(
+        'aggregate-graph <repo> <qgraph>',
+        'register the outputs of quantum-backed jobs (run-qbb, gpu-job) of a graph in the registry (idempotent)',
+        (a) =>
+          a
+            .positional('repo', { type: 'string', demandOption: true })
+            .positional('qgraph', { type: 'string', demandOption: true })
+            .option('register-dataset-types', { type: 'boolean', default: false }),
+        async (a) => {
+          // Self-contained block (owned by the graph/exec module): imported on use.
+          const { aggregateGraph } = await import('../pipe/exec/aggregate.ts');
+          await withButler(a.repo as string, async (b) => {
+            const r = await aggregateGraph(b, a.qgraph as string, {
+              registerDatasetTypes: a.registerDatasetTypes,
+            });
+            if (a.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+            process.stderr.write(
+              `butler: registered ${r.datasets} datasets of ${r.quanta} quanta (${r.incomplete} quanta without complete outputs)\n`,
+            );
           });
         },
       )

@@ -111,6 +111,11 @@ for (const db of testDatabases()) {
         '--json',
       ]);
       expect(JSON.parse(ing.stdout)).toHaveLength(8);
+      // register-skymap also stored the sky map as the skyMap dataset pipelines read.
+      const sm = JSON.parse(
+        (await ok(['query-datasets', repo, 'skyMap', '--collections', 'skymaps', '--json'])).stdout,
+      );
+      expect(sm.map((r: { dataId: { skymap: string } }) => r.dataId.skymap)).toEqual(['sim-tiny']);
 
       const q = JSON.parse(
         (
@@ -212,6 +217,7 @@ for (const db of testDatabases()) {
       expect(cols.map((c) => `${c.name}:${c.type}`).sort()).toEqual([
         'chain/all:CHAINED',
         'run/ingest:RUN',
+        'skymaps:RUN',
       ]);
 
       const file = join(tmp, `export-${db.name}.yaml`);
