@@ -22,7 +22,7 @@
 import { endianness } from 'node:os';
 
 /** Largest chunk (bytes) the kernel takes in one call; a multiple of 16 and of 2880 / 4. */
-export const CHUNK_BYTES = 1 << 20;
+export const CHUNK_BYTES = 1 << 22;
 
 const LITTLE_ENDIAN = endianness() === 'LE';
 
@@ -380,7 +380,7 @@ export class SwapSumKernel {
 }
 
 const idle: SwapSumKernel[] = [];
-/** Idle instances kept for reuse (each holds 2 MiB + 64 KiB of memory). */
+/** Idle instances kept for reuse (each holds 8 MiB + 64 KiB of memory). */
 const MAX_IDLE = 4;
 
 /** A kernel instance for one user (reused when one is idle). */

@@ -41,10 +41,10 @@ function referenceSum(bytes: Uint8Array): number {
   return s;
 }
 
-/** A file with every kind of data unit; the float64 and uint16 planes span several chunks. */
+/** A file with every kind of data unit; the float64 plane spans two encoder chunks. */
 function mixedHdus(): HduInput[] {
-  const w = 700;
-  const h = 400; // 700 x 400 float64 = 2.24 MB > 2 chunks
+  const w = 1100;
+  const h = 500; // 1100 x 500 float64 = 4.4 MB: more than one encoder chunk
   const f64 = new Float64Array(w * h);
   for (let i = 0; i < f64.length; i++) f64[i] = (next() / 2 ** 32 - 0.5) * 1e6;
   f64[3] = Number.NaN;
