@@ -1165,10 +1165,21 @@ export class Registry {
     const kind = this.shared.dialect.classifyError((err as { cause?: unknown })?.cause ?? err);
     if (kind === 'unique') {
       const keyCols = keyColumns(this.universe, e);
-      const first = norm[0]!;
+      const tuples = norm
+        .slice(0, this.maxRows(keyCols.length))
+        .map((n) => keyCols.map((c) => n.values.get(c)));
+      const found = await this.read((x) =>
+        x.run(
+          q`SELECT ${raw(keyCols.map(quoteIdent).join(', '))} FROM ${ident(e.name)} WHERE ${this.shared.dialect.tupleIn(
+            keyCols.map((c) => q`${ident(c)}`),
+            tuples,
+          )} LIMIT 1`,
+        ),
+      ).catch(() => []);
+      const example = found[0] ?? Object.fromEntries(keyCols.map((c, i) => [c, tuples[0]?.[i]]));
       return new ConflictingDefinitionError(
-        `a ${e.name} record with the same key as one being inserted already exists (e.g. ` +
-          `${formatDataId(Object.fromEntries(keyCols.map((c) => [c, first.values.get(c)])))}); ` +
+        `a ${e.name} record with the same key as one being inserted already exists ` +
+          `(${formatDataId(Object.fromEntries(keyCols.map((c) => [c, example[c]])))}); ` +
           'pass skipExisting: true to keep the existing records, or use syncDimensionData',
         { cause: err },
       );
@@ -1920,13 +1931,21 @@ export class Registry {
   /** Sort order of data IDs: required dimensions (universe order), then the rest. */
   private compareDataIds(a: DataId, b: DataId): number {
     const keys = Object.keys(a);
-    const required = this.universe.requiredOf(keys);
-    for (const d of [...required, ...keys.filter((k) => !required.includes(k))]) {
+    const sig = keys.join(',');
+    let order = this.sortOrders.get(sig);
+    if (!order) {
+      const required = this.universe.requiredOf(keys);
+      order = [...required, ...keys.filter((k) => !required.includes(k))];
+      this.sortOrders.set(sig, order);
+    }
+    for (const d of order) {
       const c = compareValues(a[d], b[d]);
       if (c !== 0) return c;
     }
     return 0;
   }
+
+  private readonly sortOrders = new Map<string, readonly string[]>();
 
   private checkLimit(limit: number | undefined): void {
     if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0)) {

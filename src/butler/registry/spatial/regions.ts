@@ -251,7 +251,8 @@ export class ConvexPolygon {
     }
     for (let i = 0; i < normals.length; i++) {
       for (let k = 0; k < vs.length; k++) {
-        if (dot(normals[i]!, vs[k]!) < -1e-12) {
+        // 1e-10 rad = 2e-5 arcsec: rounding on short edges, not a real concavity.
+        if (dot(normals[i]!, vs[k]!) < -1e-10) {
           const [ra, dec] = toRaDec(vs[k]!);
           throw new RegionError(
             `polygon is not convex (vertex ${ra.toFixed(6)}, ${dec.toFixed(6)} lies outside edge ${i}); ` +
@@ -499,18 +500,23 @@ export function convexHull(points: ReadonlyArray<readonly [number, number]>): Co
       return [dot(v, e1) / w, dot(v, e2) / w] as const;
     })
     .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  // Nearly collinear corners (aligned CCD edges) are dropped: they add nothing and their
+  // very short edges would make the convexity check fail on rounding.
+  let extent = 0;
+  for (const p of pts) extent = Math.max(extent, Math.abs(p[0]), Math.abs(p[1]));
+  const eps = 1e-12 * extent * extent;
   const turn = (o: readonly number[], a: readonly number[], b: readonly number[]): number =>
     (a[0]! - o[0]!) * (b[1]! - o[1]!) - (a[1]! - o[1]!) * (b[0]! - o[0]!);
   const lower: Array<readonly [number, number]> = [];
   for (const p of pts) {
-    while (lower.length >= 2 && turn(lower[lower.length - 2]!, lower[lower.length - 1]!, p) <= 0)
+    while (lower.length >= 2 && turn(lower[lower.length - 2]!, lower[lower.length - 1]!, p) <= eps)
       lower.pop();
     lower.push(p);
   }
   const upper: Array<readonly [number, number]> = [];
   for (let i = pts.length - 1; i >= 0; i--) {
     const p = pts[i]!;
-    while (upper.length >= 2 && turn(upper[upper.length - 2]!, upper[upper.length - 1]!, p) <= 0)
+    while (upper.length >= 2 && turn(upper[upper.length - 2]!, upper[upper.length - 1]!, p) <= eps)
       upper.pop();
     upper.push(p);
   }
