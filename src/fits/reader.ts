@@ -45,10 +45,11 @@ export interface ReadOptions {
   /** Name used for the input in error messages (default: the path, or `'<bytes>'`). */
   readonly file?: string;
   /**
-   * Put the pixels of uncompressed image HDUs on SharedArrayBuffer memory (as
-   * src/image's pixel buffers, which worker threads share without copying). From a path
-   * the data are read straight into that memory and byte-swapped there; from bytes they
-   * are copied into it once. Default false.
+   * Put the pixels of image HDUs on SharedArrayBuffer memory (as src/image's pixel
+   * buffers, which worker threads share without copying). From a path the data are read
+   * straight into that memory and byte-swapped there; from bytes they are copied into it
+   * once; tile-compressed images are decompressed into it. (Scaled integer images, whose
+   * floats are computed, stay on ordinary memory.) Default false.
    */
   readonly sharedMemory?: boolean;
 }
@@ -466,7 +467,11 @@ function decodeHdu(
   }
   if (kind === 'BINTABLE') {
     if (options.decompress !== false && header.get('ZIMAGE') === true) {
-      return decompressImage(header, data, { context, scale: options.scale !== false });
+      return decompressImage(header, data, {
+        context,
+        scale: options.scale !== false,
+        shared: options.sharedMemory === true,
+      });
     }
     const tl = tableLayout(header, context);
     const columns = decodeTable(data, options.scale === false ? unscaled(tl) : tl, context);

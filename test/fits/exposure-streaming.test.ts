@@ -105,6 +105,20 @@ describe('exposure I/O on the streaming paths', () => {
     }
   });
 
+  it('readExposure of a GZIP_2 file: planes decompressed straight onto shared memory', async () => {
+    const exp = makeExposure();
+    const path = join(dir, 'read-gzip2.fits');
+    await writeExposure(path, exp, { compress: 'gzip2' });
+    const fits = await readFits(path, { sharedMemory: true });
+    const back = exposureFromFits(fits);
+    expect(back.image.data === fits.image('IMAGE').data).toBe(true);
+    planesShared(back);
+    expectSamePixels(back, exp);
+    const viaReadExposure = await readExposure(path);
+    planesShared(viaReadExposure);
+    expectSamePixels(viaReadExposure, exp);
+  });
+
   it('exposureFromFits adopts shared planes and copies the others onto shared memory', async () => {
     const exp = makeExposure();
     const path = join(dir, 'adopt.fits');

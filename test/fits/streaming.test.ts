@@ -221,7 +221,7 @@ describe('reader: from a path as from bytes', () => {
     expect(fromPath.file).toBe(path);
   });
 
-  it('sharedMemory: image pixels on SharedArrayBuffer, from a path and from bytes', async () => {
+  it('sharedMemory: image pixels (decompressed ones too) on SharedArrayBuffer', async () => {
     const bytes = fitsToBytes(mixedHdus());
     const path = join(dir, 'shared.fits');
     await writeFile(path, bytes);
@@ -230,7 +230,7 @@ describe('reader: from a path as from bytes', () => {
       parseFits(bytes, { sharedMemory: true }),
     ]) {
       expectSameHdus(f, parseFits(bytes));
-      for (const name of ['F64', 'U16', 'I8']) {
+      for (const name of ['F64', 'U16', 'I8', 'GZ']) {
         const d = f.image(name).data!;
         expect(d.buffer, name).toBeInstanceOf(SharedArrayBuffer);
         // One buffer per plane, starting at its first pixel.
@@ -240,6 +240,7 @@ describe('reader: from a path as from bytes', () => {
     }
     for (const f of [await readFits(path), parseFits(bytes)]) {
       expect(f.image('F64').data!.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+      expect(f.image('GZ').data!.buffer).not.toBeInstanceOf(SharedArrayBuffer);
     }
   });
 

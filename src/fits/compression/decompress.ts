@@ -22,6 +22,8 @@ export interface DecompressOptions {
   readonly context: FitsErrorContext;
   /** Apply BSCALE/BZERO of the uncompressed header (default true). */
   readonly scale?: boolean;
+  /** Decode into SharedArrayBuffer memory (see ReadOptions.sharedMemory; default false). */
+  readonly shared?: boolean;
 }
 
 /**
@@ -46,6 +48,7 @@ export function decompressImage(
     t.naxes.map(() => 0),
     t.naxes,
     context,
+    options.shared === true,
   );
   return finishImage(image, t, raw, options.scale !== false);
 }
@@ -140,7 +143,8 @@ export function tilesInBox(
 
 /**
  * Decodes the pixels of a box (raw ZBITPIX values, floats unquantized) from the tiles
- * that overlap it. The box must lie inside the image.
+ * that overlap it, into a fresh array (on a SharedArrayBuffer when `shared`). The box
+ * must lie inside the image.
  */
 export function decodeRegion(
   t: TiledImage,
@@ -149,10 +153,11 @@ export function decodeRegion(
   start: readonly number[],
   size: readonly number[],
   context: FitsErrorContext,
+  shared = false,
 ): ImageArray {
   const ndim = t.naxes.length;
   const total = size.reduce((a, b) => a * b, ndim === 0 ? 0 : 1);
-  const out = allocate(t, total, context);
+  const out = allocate(t, total, context, shared);
   if (total === 0) return out;
   const maxTile = t.tile.reduce((a, b) => a * b, 1);
   const scratch = allocate(t, maxTile, context);
@@ -186,9 +191,9 @@ export function decodeRegion(
  * Allocates pixels, turning an impossible allocation (a corrupt ZNAXISn or ZTILEn that
  * still passes the consistency checks) into a FitsError instead of a RangeError.
  */
-function allocate(t: TiledImage, n: number, context: FitsErrorContext): ImageArray {
+function allocate(t: TiledImage, n: number, context: FitsErrorContext, shared = false): ImageArray {
   try {
-    return allocatePixels(t.zbitpix, n);
+    return allocatePixels(t.zbitpix, n, shared);
   } catch (cause) {
     throw new FitsError(
       'FITS_BAD_SIZE',

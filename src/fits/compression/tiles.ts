@@ -226,21 +226,23 @@ export function uncompressedHeader(z: Header): Header {
   return out;
 }
 
-/** Typed array for the pixels of a ZBITPIX, before BSCALE/BZERO. */
-export function allocatePixels(bitpix: Bitpix, n: number): ImageArray {
+/** Zeroed typed array for `n` pixels of a ZBITPIX, before BSCALE/BZERO (shared memory when `shared`). */
+export function allocatePixels(bitpix: Bitpix, n: number, shared = false): ImageArray {
+  const bytes = (Math.abs(bitpix) / 8) * n;
+  const buffer = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
   switch (bitpix) {
     case 8:
-      return new Uint8Array(n);
+      return new Uint8Array(buffer);
     case 16:
-      return new Int16Array(n);
+      return new Int16Array(buffer);
     case 32:
-      return new Int32Array(n);
+      return new Int32Array(buffer);
     case 64:
-      return new BigInt64Array(n);
+      return new BigInt64Array(buffer);
     case -32:
-      return new Float32Array(n);
+      return new Float32Array(buffer);
     case -64:
-      return new Float64Array(n);
+      return new Float64Array(buffer);
   }
 }
 
