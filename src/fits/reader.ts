@@ -165,12 +165,9 @@ class PositionalReader {
     while (done < into.byteLength) {
       let got: number;
       try {
-        ({ bytesRead: got } = await this.fh.read(
-          into,
-          done,
-          into.byteLength - done,
-          position + done,
-        ));
+        // At most 1 GiB per call (one read(2) returns at most about 2 GiB anyway).
+        const length = Math.min(into.byteLength - done, 1 << 30);
+        ({ bytesRead: got } = await this.fh.read(into, done, length, position + done));
       } catch (cause) {
         throw this.ioError(cause, 'read');
       }

@@ -1,6 +1,11 @@
 /**
- * Writing FITS files: `fitsToBytes` (in memory) and `writeFits` (atomic: a temporary
- * file in the target directory, fsync, then rename; nothing is left on error).
+ * Writing FITS files: `fitsToBytes` (in memory), `fitsChunks` (the file as a stream of
+ * chunks, for uploads) and `writeFits` (atomic: a temporary file in the target
+ * directory, fsync, then rename; nothing is left on error).
+ *
+ * Pixels are never encoded as a whole: each 4 MiB chunk is byte-swapped and summed for
+ * DATASUM in one pass of the swap-sum kernel while it is in cache, then copied out or
+ * written (the next chunk is encoded while the previous one is being written).
  */
 
 import { randomBytes } from 'node:crypto';
@@ -25,7 +30,7 @@ import {
   type SwapSumKernel,
 } from './swap-sum.ts';
 
-/** Options for {@link writeFits} and {@link fitsToBytes}. */
+/** Options for {@link writeFits}, {@link fitsToBytes} and {@link fitsChunks}. */
 export interface WriteOptions {
   /** Write DATASUM and CHECKSUM in every HDU (default true). */
   readonly checksum?: boolean;
