@@ -603,9 +603,22 @@ function readMaskPlanes(header: Header, context: ExposureErrorContext): MaskPlan
 function checkMaskBits(mask: Mask, context: ExposureErrorContext): void {
   let allowed = 0;
   for (const bit of Object.values(mask.planes.planes)) allowed |= 1 << bit;
-  let seen = 0;
+  // Four independent ORs: about twice as fast as one chain on a 4k x 4k mask.
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
   const d = mask.data;
-  for (let i = 0; i < d.length; i++) seen |= d[i]!;
+  const n = d.length;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 |= d[i]!;
+    s1 |= d[i + 1]!;
+    s2 |= d[i + 2]!;
+    s3 |= d[i + 3]!;
+  }
+  for (; i < n; i++) s0 |= d[i]!;
+  const seen = s0 | s1 | s2 | s3;
   const unknown = seen & ~allowed;
   if (unknown !== 0) {
     const bits: number[] = [];

@@ -119,6 +119,26 @@ describe('exposure I/O on the streaming paths', () => {
     expectSamePixels(viaReadExposure, exp);
   });
 
+  it('mask bits no plane names are refused wherever they sit (any lane, the tail)', async () => {
+    const exp = makeExposure();
+    const n = exp.width * exp.height; // 1060899 = 4k + 3: a tail after the 4-wide loop
+    for (const at of [1, 2, n - 1]) {
+      const m = exp.mask.data;
+      const before = m[at]!;
+      m[at] = before | (1 << 20);
+      expect(() => exposureToBytes(exp), `pixel ${at}`).toThrow(
+        expect.objectContaining({ code: 'EXPOSURE_UNKNOWN_MASK_BITS' }),
+      );
+      const path = join(dir, `bad-mask-${at}.fits`);
+      await expect(writeExposure(path, exp)).rejects.toMatchObject({
+        code: 'EXPOSURE_UNKNOWN_MASK_BITS',
+      });
+      await expect(readFile(path)).rejects.toMatchObject({ code: 'ENOENT' });
+      m[at] = before;
+    }
+    expect(exposureToBytes(exp).length).toBeGreaterThan(0);
+  });
+
   it('exposureFromFits adopts shared planes and copies the others onto shared memory', async () => {
     const exp = makeExposure();
     const path = join(dir, 'adopt.fits');
