@@ -22,7 +22,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,6 +147,55 @@ async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> 
   return { ms: performance.now() - t0, value };
 }
 
+/**
+ * CPU seconds (user + system) used so far by the PostgreSQL backends serving `db`, read
+ * from /proc (Linux; empty elsewhere). With the wall time on a loaded machine this shows
+ * how much of a phase was work and how much waiting for a core.
+ */
+async function pgBackendCpu(adminUrl: string, db: string): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    const r = await c.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [db]);
+    for (const row of r.rows as Array<{ pid: number }>) {
+      try {
+        const stat = readFileSync(`/proc/${row.pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 Hz).
+        out.set(row.pid, (Number(fields[11]) + Number(fields[12])) / 100);
+      } catch {
+        // The backend ended, or /proc is not there.
+      }
+    }
+  } finally {
+    await c.end();
+  }
+  return out;
+}
+
+function cpuDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let s = 0;
+  for (const [pid, v] of after) s += v - (before.get(pid) ?? 0);
+  return s;
+}
+
+/** Wall time plus CPU seconds of this process and of the database server's backends. */
+async function timeWithCpu<T>(
+  fn: () => Promise<T>,
+  pgCpu: (() => Promise<Map<number, number>>) | null,
+): Promise<{ ms: number; value: T; cpu: { node_s: number; server_s: number | null } }> {
+  const b = pgCpu ? await pgCpu() : null;
+  const c0 = process.cpuUsage();
+  const r = await time(fn);
+  const c1 = process.cpuUsage(c0);
+  const a = pgCpu ? await pgCpu() : null;
+  return {
+    ...r,
+    cpu: { node_s: (c1.user + c1.system) / 1e6, server_s: b && a ? cpuDelta(b, a) : null },
+  };
+}
+
 interface QueryCase {
   readonly name: string;
   readonly run: (reg: Registry) => Promise<number>;
@@ -159,6 +208,7 @@ async function benchBackend(
 ): Promise<Record<string, unknown>> {
   let url: string;
   let cleanup: () => Promise<void>;
+  let pgCpu: (() => Promise<Map<number, number>>) | null = null;
   if (kind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'registry-bench-'));
     url = `sqlite:${join(dir, 'gpu_drp.sqlite3')}`;
@@ -172,6 +222,7 @@ async function benchBackend(
     const u = new URL(o.pgUrl!);
     u.pathname = `/${name}`;
     url = u.toString();
+    pgCpu = () => pgBackendCpu(o.pgUrl!, name);
     cleanup = async () => {
       const c = new pg.Client({ connectionString: o.pgUrl! });
       await c.connect();
@@ -198,7 +249,7 @@ async function benchBackend(
     log(`geometry of ${o.visits} visits ready`);
 
     // ---- 1. timed ingest: dimension records + datasets, one visit per transaction
-    const ingest = await time(async () => {
+    const ingest = await timeWithCpu(async () => {
       await reg.insertDimensionData('instrument', [
         {
           name: CAM,
@@ -234,20 +285,24 @@ async function benchBackend(
         n += (await reg.insertDatasets('calexp', ids, runA)).length;
       }
       return n;
-    });
+    }, pgCpu);
     log(
-      `ingest: ${ingest.value} datasets + ${o.visits} visits in ${(ingest.ms / 1000).toFixed(1)} s`,
+      `ingest: ${ingest.value} datasets + ${o.visits} visits in ${(ingest.ms / 1000).toFixed(1)} s ` +
+        `(cpu: node ${ingest.cpu.node_s.toFixed(1)} s, server ${ingest.cpu.server_s?.toFixed(1) ?? '-'} s)`,
     );
 
-    const vdr = await time(async () => {
+    const vdr = await timeWithCpu(async () => {
       let n = 0;
       for (const rows of vdrRows) {
         await reg.insertDimensionData('visit_detector_region', rows);
         n += rows.length;
       }
       return n;
-    });
-    log(`visit_detector_region: ${vdr.value} regions in ${(vdr.ms / 1000).toFixed(1)} s`);
+    }, pgCpu);
+    log(
+      `visit_detector_region: ${vdr.value} regions in ${(vdr.ms / 1000).toFixed(1)} s ` +
+        `(cpu: node ${vdr.cpu.node_s.toFixed(1)} s, server ${vdr.cpu.server_s?.toFixed(1) ?? '-'} s)`,
+    );
 
     // Sky map: one tract of 10 x 10 patches over the first visits.
     await reg.insertDimensionData('skymap', [
@@ -370,9 +425,14 @@ async function benchBackend(
         what: 'instrument, filters, detectors, visits (with regions) and calexp datasets, one visit per insertDimensionData + insertDatasets',
         seconds: ingest.ms / 1000,
         datasets_per_s: ingest.value / (ingest.ms / 1000),
+        cpu_seconds: ingest.cpu,
         target_seconds: 30,
       },
-      visit_detector_region: { seconds: vdr.ms / 1000, regions_per_s: vdr.value / (vdr.ms / 1000) },
+      visit_detector_region: {
+        seconds: vdr.ms / 1000,
+        regions_per_s: vdr.value / (vdr.ms / 1000),
+        cpu_seconds: vdr.cpu,
+      },
       fill: { seconds: fill.ms / 1000, datasets: totalDatasets - ingest.value },
       optimize_ms: analyze.ms,
       queries,
