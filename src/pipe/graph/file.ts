@@ -39,7 +39,7 @@ function uuidBytes(id: string): Buffer {
 }
 
 function block(value: unknown): Buffer {
-  return gzipSync(Buffer.from(JSON.stringify(value), 'utf8'), { level: 6 });
+  return gzipSync(Buffer.from(JSON.stringify(value), 'utf8'), { level: 1 });
 }
 
 /** Writes `graph` to `path` (atomically: temporary file + rename). Returns the file size in bytes. */
