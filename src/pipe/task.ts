@@ -20,6 +20,7 @@
  */
 
 import type { DataId, DatasetRef } from '../butler/refs.ts';
+import type { Backend } from '../compute/select.ts';
 import {
   type AnyConfigSchema,
   type ConfigOverride,
@@ -75,6 +76,12 @@ export interface QuantumContext {
   readonly log: TaskLogger;
   /** Phase callbacks, if the executor wants them. */
   readonly timing?: QuantumTimingHooks;
+  /**
+   * The compute backend the executor gives its quanta (one per job: `gpu-job` and
+   * `pipetask run` make it once), so CCD-level work shares one device; tasks that
+   * compute make their own (createBackend, honouring GPU_DRP_BACKEND) when absent.
+   */
+  readonly backend?: Backend | undefined;
   /** Reads one input dataset. */
   get(ref: DatasetRef, options?: GetOptions): Promise<unknown>;
   /** A handle that reads the dataset later. */
