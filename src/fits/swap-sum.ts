@@ -91,11 +91,101 @@ function kernelFunction(name: string, store: 'none' | 'same' | keyof typeof SHUF
     (v128.store offset=48 (local.get $out) (local.get $t3)))`;
 }
 
+/** Byte indices (into the 32 bytes of two vectors) interleaving their low or high halves in units of `unit` bytes. */
+function zip(unit: 1 | 2 | 4, high: boolean): string {
+  const out: number[] = [];
+  const base = high ? 8 : 0;
+  for (let i = 0; i < 8; i += unit) {
+    for (let k = 0; k < unit; k++) out.push(base + i + k);
+    for (let k = 0; k < unit; k++) out.push(16 + base + i + k);
+  }
+  return out.join(' ');
+}
+
+/**
+ * GZIP_2 un-shuffle of `size`-byte elements: `n` elements stored as `size` byte planes
+ * (plane k holds byte k, most significant first, of every element) at `src`, written as
+ * native little-endian elements at `dst`. Whole groups of 16 elements only.
+ */
+function unshuffleFunction(size: 4 | 8): string {
+  // Plane j of the output order (least significant first) is input plane size - 1 - j.
+  const loads = Array.from(
+    { length: size },
+    (_, j) =>
+      `(local.set $q${j} (v128.load (i32.add (local.get $src) (i32.add (local.get $i) (i32.mul (local.get $n) (i32.const ${size - 1 - j}))))))`,
+  ).join('\n        ');
+  const locals = Array.from({ length: size }, (_, j) => `(local $q${j} v128)`).join(' ');
+  const store = (k: number, v: string) =>
+    `(v128.store offset=${16 * k} (i32.add (local.get $dst) (i32.mul (local.get $i) (i32.const ${size}))) ${v})`;
+  const sh = (a: string, b: string, idx: string) => `(i8x16.shuffle ${idx} ${a} ${b})`;
+  const get = (x: string) => `(local.get $${x})`;
+  let body: string;
+  if (size === 4) {
+    // Bytes of element e: q0 q1 q2 q3 (q0 least significant).
+    const lo01 = sh(get('q0'), get('q1'), zip(1, false));
+    const hi01 = sh(get('q0'), get('q1'), zip(1, true));
+    const lo23 = sh(get('q2'), get('q3'), zip(1, false));
+    const hi23 = sh(get('q2'), get('q3'), zip(1, true));
+    body = `(local.set $a ${lo01}) (local.set $b ${hi01}) (local.set $c ${lo23}) (local.set $d ${hi23})
+        ${store(0, sh(get('a'), get('c'), zip(2, false)))}
+        ${store(1, sh(get('a'), get('c'), zip(2, true)))}
+        ${store(2, sh(get('b'), get('d'), zip(2, false)))}
+        ${store(3, sh(get('b'), get('d'), zip(2, true)))}`;
+  } else {
+    // Pairs of planes zipped to 16-bit units, then 32-bit units, then whole elements.
+    const pairs = [0, 2, 4, 6]
+      .map(
+        (j) =>
+          `(local.set $z${j}l ${sh(get(`q${j}`), get(`q${j + 1}`), zip(1, false))}) (local.set $z${j}h ${sh(get(`q${j}`), get(`q${j + 1}`), zip(1, true))})`,
+      )
+      .join('\n        ');
+    // y0_*: bytes 0-3 of elements; y4_*: bytes 4-7; suffix = element group (0-3, 4-7, ...).
+    const quads = ['l', 'h']
+      .map(
+        (h) =>
+          `(local.set $y0${h}a ${sh(get(`z0${h}`), get(`z2${h}`), zip(2, false))}) (local.set $y0${h}b ${sh(get(`z0${h}`), get(`z2${h}`), zip(2, true))})
+        (local.set $y4${h}a ${sh(get(`z4${h}`), get(`z6${h}`), zip(2, false))}) (local.set $y4${h}b ${sh(get(`z4${h}`), get(`z6${h}`), zip(2, true))})`,
+      )
+      .join('\n        ');
+    const groups = ['la', 'lb', 'ha', 'hb'];
+    const stores = groups
+      .flatMap((g, k) => [
+        store(2 * k, sh(get(`y0${g}`), get(`y4${g}`), zip(4, false))),
+        store(2 * k + 1, sh(get(`y0${g}`), get(`y4${g}`), zip(4, true))),
+      ])
+      .join('\n        ');
+    body = `${pairs}
+        ${quads}
+        ${stores}`;
+  }
+  const extra =
+    size === 4
+      ? '(local $a v128) (local $b v128) (local $c v128) (local $d v128)'
+      : [0, 2, 4, 6].map((j) => `(local $z${j}l v128) (local $z${j}h v128)`).join(' ') +
+        ' ' +
+        ['0la', '0lb', '0ha', '0hb', '4la', '4lb', '4ha', '4hb']
+          .map((y) => `(local $y${y} v128)`)
+          .join(' ');
+  return `
+  ;; unshuffle${size}(src, n, dst): n elements as ${size} byte planes at src -> native elements
+  ;; at dst, for the first 16 * floor(n / 16) elements.
+  (func (export "unshuffle${size}") (param $src i32) (param $n i32) (param $dst i32)
+    (local $i i32) ${locals} ${extra}
+    (block $done
+      (loop $next
+        (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $n)))
+        ${loads}
+        ${body}
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next))))`;
+}
+
 /**
  * The WAT source of the kernel module: exports `sum` (lane sums only), `copy` (mask
  * applied, stored back), `swap16`, `swap32`, `swap64` (mask applied, byte-swapped,
- * stored back), all with the signature of the comment above each; it imports its memory
- * as `env.mem`. The 32-bit lane totals are exact for calls of at most 2^24 bytes.
+ * stored back), and `unshuffle4`, `unshuffle8` (GZIP_2 byte planes to native elements),
+ * all with the signature of the comment above each; it imports its memory as `env.mem`.
+ * The 32-bit lane totals are exact for calls of at most 2^24 bytes.
  */
 export function swapSumWat(): string {
   return `(module
@@ -105,13 +195,15 @@ ${kernelFunction('copy', 'same')}
 ${kernelFunction('swap16', 'swap16')}
 ${kernelFunction('swap32', 'swap32')}
 ${kernelFunction('swap64', 'swap64')}
+${unshuffleFunction(4)}
+${unshuffleFunction(8)}
 )
 `;
 }
 
 /** {@link swapSumWat} assembled by wabt 1.0.39 (`parseWat(..., { simd: true }).toBinary({})`), base64. */
 export const SWAP_SUM_WASM =
-  'AGFzbQEAAAABCQFgBX9/f39/AAIMAQNlbnYDbWVtAgABAwYFAAAAAAAHKQUDc3VtAAAEY29weQABBnN3YXAxNgACBnN3YXAzMgADBnN3YXA2NAAECpEMBaICAgp7An8gA/0RIAT9HAEgBP0cAyEF/Qz/AP8A/wD/AP8A/wD/AP8AIQb9DP//AAD//wAA//8AAP//AAAhByAAIAFqIQ8CQANAIAAgD08NASAAQYAgaiEQIBAgD0sEQCAPIRAL/QwAAAAAAAAAAAAAAAAAAAAAIQn9DAAAAAAAAAAAAAAAAAAAAAAhCgNAIAD9AAQAIAX9USEIIAkgCCAG/U79rgEhCSAKIAhBCP2tASAG/U79rgEhCiAAQRBqIQAgACAQSQ0ACyALIAkgB/1O/a4BIQsgDSAJQRD9rQH9rgEhDSAMIAogB/1O/a4BIQwgDiAKQRD9rQH9rgEhDgwACwsgAiAL/QsEACACIAz9CwQQIAIgDf0LBCAgAiAO/QsEMAuqAgIKewJ/IAP9ESAE/RwBIAT9HAMhBf0M/wD/AP8A/wD/AP8A/wD/ACEG/Qz//wAA//8AAP//AAD//wAAIQcgACABaiEPAkADQCAAIA9PDQEgAEGAIGohECAQIA9LBEAgDyEQC/0MAAAAAAAAAAAAAAAAAAAAACEJ/QwAAAAAAAAAAAAAAAAAAAAAIQoDQCAA/QAEACAF/VEhCCAAIAj9CwQAIAkgCCAG/U79rgEhCSAKIAhBCP2tASAG/U79rgEhCiAAQRBqIQAgACAQSQ0ACyALIAkgB/1O/a4BIQsgDSAJQRD9rQH9rgEhDSAMIAogB/1O/a4BIQwgDiAKQRD9rQH9rgEhDgwACwsgAiAL/QsEACACIAz9CwQQIAIgDf0LBCAgAiAO/QsEMAu+AgIKewJ/IAP9ESAE/RwBIAT9HAMhBf0M/wD/AP8A/wD/AP8A/wD/ACEG/Qz//wAA//8AAP//AAD//wAAIQcgACABaiEPAkADQCAAIA9PDQEgAEGAIGohECAQIA9LBEAgDyEQC/0MAAAAAAAAAAAAAAAAAAAAACEJ/QwAAAAAAAAAAAAAAAAAAAAAIQoDQCAA/QAEACAF/VEhCCAAIAggCP0NAQADAgUEBwYJCAsKDQwPDv0LBAAgCSAIIAb9Tv2uASEJIAogCEEI/a0BIAb9Tv2uASEKIABBEGohACAAIBBJDQALIAsgCSAH/U79rgEhCyANIAlBEP2tAf2uASENIAwgCiAH/U79rgEhDCAOIApBEP2tAf2uASEODAALCyACIAv9CwQAIAIgDP0LBBAgAiAN/QsEICACIA79CwQwC74CAgp7An8gA/0RIAT9HAEgBP0cAyEF/Qz/AP8A/wD/AP8A/wD/AP8AIQb9DP//AAD//wAA//8AAP//AAAhByAAIAFqIQ8CQANAIAAgD08NASAAQYAgaiEQIBAgD0sEQCAPIRAL/QwAAAAAAAAAAAAAAAAAAAAAIQn9DAAAAAAAAAAAAAAAAAAAAAAhCgNAIAD9AAQAIAX9USEIIAAgCCAI/Q0DAgEABwYFBAsKCQgPDg0M/QsEACAJIAggBv1O/a4BIQkgCiAIQQj9rQEgBv1O/a4BIQogAEEQaiEAIAAgEEkNAAsgCyAJIAf9Tv2uASELIA0gCUEQ/a0B/a4BIQ0gDCAKIAf9Tv2uASEMIA4gCkEQ/a0B/a4BIQ4MAAsLIAIgC/0LBAAgAiAM/QsEECACIA39CwQgIAIgDv0LBDALvgICCnsCfyAD/REgBP0cASAE/RwDIQX9DP8A/wD/AP8A/wD/AP8A/wAhBv0M//8AAP//AAD//wAA//8AACEHIAAgAWohDwJAA0AgACAPTw0BIABBgCBqIRAgECAPSwRAIA8hEAv9DAAAAAAAAAAAAAAAAAAAAAAhCf0MAAAAAAAAAAAAAAAAAAAAACEKA0AgAP0ABAAgBf1RIQggACAIIAj9DQcGBQQDAgEADw4NDAsKCQj9CwQAIAkgCCAG/U79rgEhCSAKIAhBCP2tASAG/U79rgEhCiAAQRBqIQAgACAQSQ0ACyALIAkgB/1O/a4BIQsgDSAJQRD9rQH9rgEhDSAMIAogB/1O/a4BIQwgDiAKQRD9rQH9rgEhDgwACwsgAiAL/QsEACACIAz9CwQQIAIgDf0LBCAgAiAO/QsEMAs=';
+  'AGFzbQEAAAABDwJgBX9/f39/AGADf39/AAIMAQNlbnYDbWVtAgABAwgHAAAAAAABAQdDBwNzdW0AAARjb3B5AAEGc3dhcDE2AAIGc3dhcDMyAAMGc3dhcDY0AAQKdW5zaHVmZmxlNAAFCnVuc2h1ZmZsZTgABgqXFQeiAgIKewJ/IAP9ESAE/RwBIAT9HAMhBf0M/wD/AP8A/wD/AP8A/wD/ACEG/Qz//wAA//8AAP//AAD//wAAIQcgACABaiEPAkADQCAAIA9PDQEgAEGAIGohECAQIA9LBEAgDyEQC/0MAAAAAAAAAAAAAAAAAAAAACEJ/QwAAAAAAAAAAAAAAAAAAAAAIQoDQCAA/QAEACAF/VEhCCAJIAggBv1O/a4BIQkgCiAIQQj9rQEgBv1O/a4BIQogAEEQaiEAIAAgEEkNAAsgCyAJIAf9Tv2uASELIA0gCUEQ/a0B/a4BIQ0gDCAKIAf9Tv2uASEMIA4gCkEQ/a0B/a4BIQ4MAAsLIAIgC/0LBAAgAiAM/QsEECACIA39CwQgIAIgDv0LBDALqgICCnsCfyAD/REgBP0cASAE/RwDIQX9DP8A/wD/AP8A/wD/AP8A/wAhBv0M//8AAP//AAD//wAA//8AACEHIAAgAWohDwJAA0AgACAPTw0BIABBgCBqIRAgECAPSwRAIA8hEAv9DAAAAAAAAAAAAAAAAAAAAAAhCf0MAAAAAAAAAAAAAAAAAAAAACEKA0AgAP0ABAAgBf1RIQggACAI/QsEACAJIAggBv1O/a4BIQkgCiAIQQj9rQEgBv1O/a4BIQogAEEQaiEAIAAgEEkNAAsgCyAJIAf9Tv2uASELIA0gCUEQ/a0B/a4BIQ0gDCAKIAf9Tv2uASEMIA4gCkEQ/a0B/a4BIQ4MAAsLIAIgC/0LBAAgAiAM/QsEECACIA39CwQgIAIgDv0LBDALvgICCnsCfyAD/REgBP0cASAE/RwDIQX9DP8A/wD/AP8A/wD/AP8A/wAhBv0M//8AAP//AAD//wAA//8AACEHIAAgAWohDwJAA0AgACAPTw0BIABBgCBqIRAgECAPSwRAIA8hEAv9DAAAAAAAAAAAAAAAAAAAAAAhCf0MAAAAAAAAAAAAAAAAAAAAACEKA0AgAP0ABAAgBf1RIQggACAIIAj9DQEAAwIFBAcGCQgLCg0MDw79CwQAIAkgCCAG/U79rgEhCSAKIAhBCP2tASAG/U79rgEhCiAAQRBqIQAgACAQSQ0ACyALIAkgB/1O/a4BIQsgDSAJQRD9rQH9rgEhDSAMIAogB/1O/a4BIQwgDiAKQRD9rQH9rgEhDgwACwsgAiAL/QsEACACIAz9CwQQIAIgDf0LBCAgAiAO/QsEMAu+AgIKewJ/IAP9ESAE/RwBIAT9HAMhBf0M/wD/AP8A/wD/AP8A/wD/ACEG/Qz//wAA//8AAP//AAD//wAAIQcgACABaiEPAkADQCAAIA9PDQEgAEGAIGohECAQIA9LBEAgDyEQC/0MAAAAAAAAAAAAAAAAAAAAACEJ/QwAAAAAAAAAAAAAAAAAAAAAIQoDQCAA/QAEACAF/VEhCCAAIAggCP0NAwIBAAcGBQQLCgkIDw4NDP0LBAAgCSAIIAb9Tv2uASEJIAogCEEI/a0BIAb9Tv2uASEKIABBEGohACAAIBBJDQALIAsgCSAH/U79rgEhCyANIAlBEP2tAf2uASENIAwgCiAH/U79rgEhDCAOIApBEP2tAf2uASEODAALCyACIAv9CwQAIAIgDP0LBBAgAiAN/QsEICACIA79CwQwC74CAgp7An8gA/0RIAT9HAEgBP0cAyEF/Qz/AP8A/wD/AP8A/wD/AP8AIQb9DP//AAD//wAA//8AAP//AAAhByAAIAFqIQ8CQANAIAAgD08NASAAQYAgaiEQIBAgD0sEQCAPIRAL/QwAAAAAAAAAAAAAAAAAAAAAIQn9DAAAAAAAAAAAAAAAAAAAAAAhCgNAIAD9AAQAIAX9USEIIAAgCCAI/Q0HBgUEAwIBAA8ODQwLCgkI/QsEACAJIAggBv1O/a4BIQkgCiAIQQj9rQEgBv1O/a4BIQogAEEQaiEAIAAgEEkNAAsgCyAJIAf9Tv2uASELIA0gCUEQ/a0B/a4BIQ0gDCAKIAf9Tv2uASEMIA4gCkEQ/a0B/a4BIQ4MAAsLIAIgC/0LBAAgAiAM/QsEECACIA39CwQgIAIgDv0LBDALywICAX8IewJAA0AgA0EQaiABSw0BIAAgAyABQQNsamr9AAQAIQQgACADIAFBAmxqav0ABAAhBSAAIAMgAUEBbGpq/QAEACEGIAAgAyABQQBsamr9AAQAIQcgBCAF/Q0AEAERAhIDEwQUBRUGFgcXIQggBCAF/Q0IGAkZChoLGwwcDR0OHg8fIQkgBiAH/Q0AEAERAhIDEwQUBRUGFgcXIQogBiAH/Q0IGAkZChoLGwwcDR0OHg8fIQsgAiADQQRsaiAIIAr9DQABEBECAxITBAUUFQYHFhf9CwQAIAIgA0EEbGogCCAK/Q0ICRgZCgsaGwwNHB0ODx4f/QsEECACIANBBGxqIAkgC/0NAAEQEQIDEhMEBRQVBgcWF/0LBCAgAiADQQRsaiAJIAv9DQgJGBkKCxobDA0cHQ4PHh/9CwQwIANBEGohAwwACwsLtwYCAX8YewJAA0AgA0EQaiABSw0BIAAgAyABQQdsamr9AAQAIQQgACADIAFBBmxqav0ABAAhBSAAIAMgAUEFbGpq/QAEACEGIAAgAyABQQRsamr9AAQAIQcgACADIAFBA2xqav0ABAAhCCAAIAMgAUECbGpq/QAEACEJIAAgAyABQQFsamr9AAQAIQogACADIAFBAGxqav0ABAAhCyAEIAX9DQAQARECEgMTBBQFFQYWBxchDCAEIAX9DQgYCRkKGgsbDBwNHQ4eDx8hDSAGIAf9DQAQARECEgMTBBQFFQYWBxchDiAGIAf9DQgYCRkKGgsbDBwNHQ4eDx8hDyAIIAn9DQAQARECEgMTBBQFFQYWBxchECAIIAn9DQgYCRkKGgsbDBwNHQ4eDx8hESAKIAv9DQAQARECEgMTBBQFFQYWBxchEiAKIAv9DQgYCRkKGgsbDBwNHQ4eDx8hEyAMIA79DQABEBECAxITBAUUFQYHFhchFCAMIA79DQgJGBkKCxobDA0cHQ4PHh8hFSAQIBL9DQABEBECAxITBAUUFQYHFhchGCAQIBL9DQgJGBkKCxobDA0cHQ4PHh8hGSANIA/9DQABEBECAxITBAUUFQYHFhchFiANIA/9DQgJGBkKCxobDA0cHQ4PHh8hFyARIBP9DQABEBECAxITBAUUFQYHFhchGiARIBP9DQgJGBkKCxobDA0cHQ4PHh8hGyACIANBCGxqIBQgGP0NAAECAxAREhMEBQYHFBUWF/0LBAAgAiADQQhsaiAUIBj9DQgJCgsYGRobDA0ODxwdHh/9CwQQIAIgA0EIbGogFSAZ/Q0AAQIDEBESEwQFBgcUFRYX/QsEICACIANBCGxqIBUgGf0NCAkKCxgZGhsMDQ4PHB0eH/0LBDAgAiADQQhsaiAWIBr9DQABAgMQERITBAUGBxQVFhf9CwRAIAIgA0EIbGogFiAa/Q0ICQoLGBkaGwwNDg8cHR4f/QsEUCACIANBCGxqIBcgG/0NAAECAxAREhMEBQYHFBUWF/0LBGAgAiADQQhsaiAXIBv9DQgJCgsYGRobDA0ODxwdHh/9CwRwIANBEGohAwwACwsL';
 
 type KernelFn = (p: number, n: number, out: number, m0: number, m1: number) => void;
 
@@ -121,6 +213,8 @@ interface WasmExports {
   readonly swap16: KernelFn;
   readonly swap32: KernelFn;
   readonly swap64: KernelFn;
+  readonly unshuffle4: (src: number, n: number, dst: number) => void;
+  readonly unshuffle8: (src: number, n: number, dst: number) => void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -364,6 +458,31 @@ export class SwapSumKernel {
       if (flip && src - e === top) b ^= 0x80;
       lanes[(offset + i) & 3]! += b;
     }
+  }
+
+  /**
+   * GZIP_2 un-shuffle: `bytes` holds `n` elements of `size` bytes as byte planes (plane k
+   * = byte k, most significant first, of every element); writes the elements in native
+   * order into `dest` (n * size bytes). Returns false, doing nothing, when the kernel
+   * cannot take it (no WebAssembly, a big-endian host, or more than CHUNK_BYTES).
+   */
+  unshuffle(bytes: Uint8Array, size: 4 | 8, dest: Uint8Array): boolean {
+    const total = bytes.byteLength;
+    if (!this.fns || total > CHUNK_BYTES || dest.byteLength !== total || total % size !== 0) {
+      return false;
+    }
+    const n = total / size;
+    const src = SLOT_AT;
+    const dst = SLOT_AT + CHUNK_BYTES;
+    this.bytes.set(bytes, src);
+    (size === 4 ? this.fns.unshuffle4 : this.fns.unshuffle8)(src, n, dst);
+    const body = n - (n % 16);
+    dest.set(this.bytes.subarray(dst, dst + body * size));
+    // The last n % 16 elements: byte k of the output element is plane size - 1 - k.
+    for (let i = body; i < n; i++) {
+      for (let k = 0; k < size; k++) dest[i * size + k] = bytes[(size - 1 - k) * n + i]!;
+    }
+    return true;
   }
 
   /** Adds the lane sums of `bytes` (any length; stream offset `offset`) to `lanes`. */

@@ -151,6 +151,32 @@ describe('swap-sum kernel', () => {
     });
   }
 
+  it('GZIP_2 un-shuffle: byte planes to native elements, any count; too big is declined', () => {
+    const kernel = new SwapSumKernel();
+    for (const size of [4, 8] as const) {
+      for (const n of [1, 15, 16, 17, 33, 4096, 65_537]) {
+        const planes = randomBytes(n * size);
+        // Reference: element i's byte of significance k (0 = most) is planes[k * n + i];
+        // DataView assembles the big-endian element, then reads it back natively.
+        const want = new Uint8Array(n * size);
+        const be = new DataView(new ArrayBuffer(size));
+        for (let i = 0; i < n; i++) {
+          for (let k = 0; k < size; k++) be.setUint8(k, planes[k * n + i]!);
+          if (size === 4) new DataView(want.buffer).setUint32(4 * i, be.getUint32(0), true);
+          else new DataView(want.buffer).setBigUint64(8 * i, be.getBigUint64(0), true);
+        }
+        const got = new Uint8Array(n * size);
+        expect(kernel.unshuffle(planes, size, got)).toBe(true);
+        expect(Buffer.from(got).equals(Buffer.from(want)), `size ${size} n ${n}`).toBe(true);
+      }
+    }
+    const big = new Uint8Array(CHUNK_BYTES + 8);
+    expect(kernel.unshuffle(big, 8, new Uint8Array(big.length))).toBe(false);
+    expect(new SwapSumKernel(false).unshuffle(new Uint8Array(64), 4, new Uint8Array(64))).toBe(
+      false,
+    );
+  });
+
   it('onesComplementSum: kernel-sized, unaligned and odd-length inputs', () => {
     const bytes = randomBytes(300_001);
     for (const [a, b] of [
