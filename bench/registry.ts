@@ -16,7 +16,7 @@
  *    The EXPLAIN plan of each is recorded.
  *
  * Usage: `npx tsx bench/registry.ts [--backend sqlite|postgres|both] [--visits 700]
- *   [--detectors 189] [--total 1000000] [--repeats 7] [--pg-url URL] [--out FILE]`.
+ *   [--detectors 189] [--total 1000000] [--repeats 7] [--pg-url URL] [--out FILE] [--note TEXT]`.
  * PostgreSQL comes from --pg-url or GPU_DRP_TEST_POSTGRES_URL (a database is created and
  * dropped). Writes bench/results/registry-<date>.json (or --out).
  */
@@ -42,6 +42,7 @@ interface Options {
   repeats: number;
   pgUrl: string | null;
   out: string;
+  note: string | null;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -68,6 +69,7 @@ function parseArgs(argv: readonly string[]): Options {
     repeats: Number(get('repeats') ?? 7),
     pgUrl,
     out: get('out') ?? join(root, 'bench', 'results', `registry-${date}.json`),
+    note: get('note') ?? null,
   };
 }
 
@@ -463,6 +465,7 @@ async function main(): Promise<void> {
       load_average_after: loadavg(),
     },
     options: { visits: o.visits, detectors: o.detectors, total: o.total, repeats: o.repeats },
+    ...(o.note ? { note: o.note } : {}),
     results,
   };
   mkdirSync(dirname(o.out), { recursive: true });

@@ -54,7 +54,6 @@ import { Executor, type Row } from './exec.ts';
 import {
   type CollectionRecord,
   type DatasetTypeRecord,
-  decodeRecord,
   QueryPlan,
   type QueryResult,
   type QuerySpec,
@@ -2124,12 +2123,6 @@ export class Registry {
       const rows = await x.run(q`${raw(this.shared.dialect.explainPrefix)}${built}`);
       return this.shared.dialect.formatExplain(rows);
     });
-  }
-
-  /** A record of `element` decoded from a row (helper for the Butler's export). */
-  decodeRecord(element: string, row: Record<string, unknown>): Record<string, unknown> {
-    const e = this.universe.element(element);
-    return decodeRecord(e, (c) => row[c], this.shared.dialect.readBool);
   }
 }
 
