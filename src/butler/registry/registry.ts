@@ -1526,7 +1526,8 @@ export class Registry {
             );
           }
           const have = await x.run(
-            q`SELECT ${raw(rec.required.map(quoteIdent).join(', '))} FROM ${ident(rec.tagTable)} WHERE dataset_id = ${w.id} AND collection_id = ${run.id}`,
+            // (a dimensionless type has no data ID columns: select the id itself)
+            q`SELECT ${raw(rec.required.length ? rec.required.map(quoteIdent).join(', ') : 'dataset_id')} FROM ${ident(rec.tagTable)} WHERE dataset_id = ${w.id} AND collection_id = ${run.id}`,
           );
           const same = have.length === 1 && rec.required.every((d) => have[0]![d] === w.dataId[d]);
           if (!same) {

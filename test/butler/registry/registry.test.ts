@@ -472,6 +472,17 @@ describeEachDatabase('registry', (ctx) => {
     await expect(
       other.importDatasets([{ ...again[0]!, dataId: ccd(103, 1) }]),
     ).rejects.toBeInstanceOf(ConflictingDefinitionError);
+    // A dimensionless dataset (a task's config) re-imported: a no-op too.
+    await other.registerDatasetType({
+      name: 'task_config',
+      dimensions: [],
+      storageClass: 'Config',
+    });
+    const [cfg] = await other.insertDatasets('task_config', [{}], 'r1');
+    await other.importDatasets([cfg!]);
+    expect(
+      (await other.queryDatasets('task_config', { collections: 'r1' })).map((r) => r.id),
+    ).toEqual([cfg!.id]);
     const explicit = await reg.insertDatasets('calexp', [ccd(104, 1)], 'r2', {
       ids: ['0190A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B'],
     });
