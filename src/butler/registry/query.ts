@@ -516,7 +516,7 @@ export class QueryPlan {
         ds.collections.map((c, i) => q`WHEN ${c.id} THEN ${raw(String(i))}`),
         ' ',
       )} END`;
-      const inner = q`SELECT ${join(selects, ', ')}, ROW_NUMBER() OVER (PARTITION BY ${join(partition, ', ')} ORDER BY ${rank}) AS "ff_rank"
+      const inner = q`SELECT ${join(selects, ', ')}, ROW_NUMBER() OVER (${partition.length > 0 ? q`PARTITION BY ${join(partition, ', ')} ` : rawSql('')}ORDER BY ${rank}) AS "ff_rank"
         FROM ${join(from, ', ')} WHERE ${and(conds)}`;
       body = q`SELECT * FROM (${inner}) AS "ff" WHERE "ff"."ff_rank" = 1`;
     }

@@ -1445,12 +1445,17 @@ export class Registry {
     const clash = await this.read(async (x) => {
       const runRec = await this.collection(x, run);
       for (const batch of chunks(refs, this.maxRows(r.required.length))) {
+        // A dimensionless type (a task config) has one dataset per run: any row clashes.
+        const byDataId =
+          r.required.length === 0
+            ? rawSql('1=1')
+            : d.tupleIn(
+                r.required.map((c) => q`${ident(c)}`),
+                batch.map((ref) => r.required.map((c) => ref.dataId[c])),
+              );
         const rows = await x.run(
-          q`SELECT ${raw(r.required.map(quoteIdent).join(', '))}, dataset_id FROM ${ident(r.tagTable)}
-            WHERE dataset_type_id = ${r.id} AND collection_id = ${runRec.id} AND ${d.tupleIn(
-              r.required.map((c) => q`${ident(c)}`),
-              batch.map((ref) => r.required.map((c) => ref.dataId[c])),
-            )} LIMIT 1`,
+          q`SELECT ${raw([...r.required.map(quoteIdent), 'dataset_id'].join(', '))} FROM ${ident(r.tagTable)}
+            WHERE dataset_type_id = ${r.id} AND collection_id = ${runRec.id} AND ${byDataId} LIMIT 1`,
         );
         if (rows.length > 0) return rows[0]!;
       }
@@ -1658,8 +1663,8 @@ export class Registry {
               );
             }
             await x.run(
-              q`INSERT INTO ${ident(rec.tagTable)} (dataset_type_id, dataset_id, collection_id, ${raw(rec.required.map(quoteIdent).join(', '))})
-                SELECT t.dataset_type_id, t.dataset_id, ${c.id}, ${join(cols, ', ')} FROM ${ident(rec.tagTable)} t
+              q`INSERT INTO ${ident(rec.tagTable)} (${raw(['dataset_type_id', 'dataset_id', 'collection_id', ...rec.required].map(quoteIdent).join(', '))})
+                SELECT ${join([q`t.dataset_type_id`, q`t.dataset_id`, q`${c.id}`, ...cols], ', ')} FROM ${ident(rec.tagTable)} t
                 JOIN dataset d ON d.id = t.dataset_id AND d.run_id = t.collection_id
                 WHERE t.dataset_id IN (${join(
                   batch.map((i) => q`${i}`),

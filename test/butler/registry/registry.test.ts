@@ -489,6 +489,29 @@ describeEachDatabase('registry', (ctx) => {
     expect(explicit[0]!.id).toBe('0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b');
   });
 
+  it('handles dimensionless dataset types (one per run, like a task config)', async () => {
+    const reg = await ctx.newRegistry();
+    await reg.registerDatasetType({ name: 'task_config', dimensions: [], storageClass: 'Config' });
+    for (const r of ['a', 'b']) await reg.registerRun(r);
+    const [ca] = await reg.insertDatasets('task_config', [{}], 'a');
+    const [cb] = await reg.insertDatasets('task_config', [{}], 'b');
+    expect(ca!.dataId).toEqual({});
+    await expect(reg.insertDatasets('task_config', [{}], 'a')).rejects.toThrow(
+      /run 'a' already holds a 'task_config' dataset with data ID \{\}/,
+    );
+    await reg.registerCollection('chain', 'CHAINED');
+    await reg.setCollectionChain('chain', ['b', 'a']);
+    expect((await reg.findDataset('task_config', {}, { collections: 'chain' }))!.id).toBe(cb!.id);
+    const ff = await reg.queryDatasets('task_config', { collections: 'chain', findFirst: true });
+    expect(ff.map((r) => r.run)).toEqual(['b']);
+    await reg.registerCollection('best', 'TAGGED');
+    await reg.associate('best', [ca!]);
+    await expect(reg.associate('best', [cb!])).rejects.toBeInstanceOf(ConflictingDefinitionError);
+    expect(
+      (await reg.queryDatasets('task_config', { collections: 'best' })).map((r) => r.id),
+    ).toEqual([ca!.id]);
+  });
+
   it('keeps datastore records and refuses to drop datasets that still have them', async () => {
     const reg = await ctx.newRegistry();
     await calexpSetup(reg);
