@@ -508,7 +508,10 @@ export class QueryPlan {
     });
 
     const distinct = o.distinct && !this.needsRefinement ? 'DISTINCT ' : '';
-    let body = q`SELECT ${raw(distinct)}${join(selects, ', ')} FROM ${join(from, ', ')} WHERE ${and(conds)}`;
+    // An empty dimension set (queryDataIds([])) selects one constant row, from no table.
+    if (selects.length === 0) selects.push(q`1 AS "k_"`);
+    const fromSql = from.length > 0 ? q` FROM ${join(from, ', ')}` : rawSql('');
+    let body = q`SELECT ${raw(distinct)}${join(selects, ', ')}${fromSql} WHERE ${and(conds)}`;
     const ds = spec.dataset;
     if (ds?.findFirst && ds.collections.length > 1) {
       const partition = this.universe.requiredOf(this.dimensions).map((d) => this.key(d));
@@ -517,7 +520,7 @@ export class QueryPlan {
         ' ',
       )} END`;
       const inner = q`SELECT ${join(selects, ', ')}, ROW_NUMBER() OVER (${partition.length > 0 ? q`PARTITION BY ${join(partition, ', ')} ` : rawSql('')}ORDER BY ${rank}) AS "ff_rank"
-        FROM ${join(from, ', ')} WHERE ${and(conds)}`;
+        ${fromSql} WHERE ${and(conds)}`;
       body = q`SELECT * FROM (${inner}) AS "ff" WHERE "ff"."ff_rank" = 1`;
     }
     if (o.sqlLimit && spec.limit !== undefined && !this.needsRefinement) {

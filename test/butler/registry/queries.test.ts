@@ -270,6 +270,13 @@ describeEachDatabase('registry queries', (ctx) => {
     await expect(reg.queryDataIds(['patch'], { datasets: 'deepCoadd' })).rejects.toThrow(
       /needs collections/,
     );
+    // No dimensions: one empty data ID when the constraints hold, none otherwise.
+    expect(await reg.queryDataIds([], { datasets: 'deepCoadd', collections: 'coadds' })).toEqual([
+      {},
+    ]);
+    expect(await reg.queryDataIds([], { datasets: 'deepCoadd', collections: 'sim/run' })).toEqual(
+      [],
+    );
     const coaddRefs = await reg.queryDatasets('deepCoadd', {
       collections: 'coadds',
       where: 'visit = 1000',
