@@ -4,7 +4,6 @@
  * between CCDs and patches agrees with the coadd planner's, which works from WCSs),
  * chains, export/import, transfer, check, prune and remove, with SQLite and PostgreSQL.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { DiscreteSkyMap } from '../../src/geom/skymap.ts';
 import { scanInputs } from '../../src/scheduler/inputs.ts';
 import { planCoadds, skymapTargets } from '../../src/scheduler/plan.ts';
 import { testDatabases } from '../butler/registry/databases.ts';
+import { runBin, runInProcess } from '../helpers/cli.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const fixtures = join(root, 'fixtures/sim');
@@ -21,43 +21,11 @@ const tmp = mkdtempSync(join(tmpdir(), 'gpu-drp-butler-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function butler(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/bin/butler.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runBin('butler', args, { timeoutMs: 120_000 });
 }
 
-/**
- * The same command in this process (what a spawned `butler` does, without paying a Node
- * start-up and TypeScript load per call): output captured, exit code read back.
- */
-async function butlerIn(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write;
-  const err = process.stderr.write;
-  const before = process.exitCode;
-  process.exitCode = undefined;
-  process.stdout.write = ((c: string | Uint8Array) => {
-    stdout += String(c);
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((c: string | Uint8Array) => {
-    stderr += String(c);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    await butlerCli(args);
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-  const code = process.exitCode ?? 0;
-  process.exitCode = before;
-  return { code, stdout, stderr };
-}
+/** The same command in this process (no start-up cost per call). */
+const butlerIn = (args: string[]) => runInProcess(butlerCli, args);
 
 async function ok(args: string[]) {
   const r = await butlerIn(args);

@@ -3,7 +3,6 @@
  * (create, register-skymap, ingest-files), coadded into an output run; the outputs are
  * queryable datasets equal to what file mode writes for the same calexps and sky map.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { parquetCatalogFormatter } from '../../src/butler/datastore/formatters/i
 import type { Catalog } from '../../src/catalog/table.ts';
 import type { Exposure } from '../../src/image/exposure.ts';
 import { readExposure } from '../../src/image/exposure-fits.ts';
+import { runBin } from '../helpers/cli.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const fixtures = join(root, 'fixtures/sim');
@@ -22,13 +22,7 @@ const files = join(tmp, 'files');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function cli(bin: 'gpu-coadd' | 'butler', args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', `src/cli/bin/${bin}.ts`, ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, GPU_DRP_BACKEND: 'cpu' },
-    timeout: 300_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runBin(bin, args, { env: { GPU_DRP_BACKEND: 'cpu' } });
 }
 
 function ok(r: ReturnType<typeof cli>) {

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runBin } from '../helpers/cli.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const fixtures = join(root, 'fixtures/sim');
@@ -18,12 +19,7 @@ const CLI = ['--import', 'tsx', 'src/cli/bin/gpu-coadd.ts'];
 const common = ['--skymap', join(fixtures, 'skymap.json'), '--backend', 'cpu', '--threads', '2'];
 
 function run(args: string[]) {
-  const r = spawnSync(process.execPath, [...CLI, ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runBin('gpu-coadd', args);
 }
 
 /** Every path under `dir` (relative). */

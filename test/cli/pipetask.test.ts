@@ -13,6 +13,7 @@ import { butlerCli } from '../../src/cli/butler.ts';
 import { gpuJobCli, jobExitCode, selectQuanta } from '../../src/cli/gpu-job.ts';
 import { defaultOutputRun, pipetaskCli } from '../../src/cli/pipetask.ts';
 import { QuantumGraphReader } from '../../src/pipe/graph/index.ts';
+import { runInProcess } from '../helpers/cli.ts';
 import { runContents } from '../pipe/exec/harness.ts';
 import { makeFixtureRepo, TEST_PIPELINE } from '../pipe/graph/repo.ts';
 
@@ -21,27 +22,8 @@ async function cli(
   fn: (argv: string[]) => Promise<void>,
   argv: string[],
 ): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => {
-    out += s;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => {
-    err += s;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    await fn(argv);
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, out, err };
+  const r = await runInProcess(fn, argv);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe('pipetask, aggregate-graph and gpu-job', () => {

@@ -7,7 +7,6 @@
  * `butler aggregate-graph` registers the same contents.
  */
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import type { Exposure } from '../../src/image/exposure.ts';
 import { readExposure } from '../../src/image/exposure-fits.ts';
 import { QuantumGraphReader } from '../../src/pipe/graph/index.ts';
 import { testDatabases } from '../butler/registry/databases.ts';
+import { runBin } from '../helpers/cli.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const fixtures = join(root, 'fixtures/sim');
@@ -26,13 +26,7 @@ const skymapJson = join(fixtures, 'skymap.json');
 const PATCHES = [3, 4];
 
 function cli(bin: string, args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', `src/cli/bin/${bin}.ts`, ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, GPU_DRP_BACKEND: 'cpu' },
-    timeout: 600_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runBin(bin, args, { env: { GPU_DRP_BACKEND: 'cpu' }, timeoutMs: 600_000 });
 }
 
 function ok(r: ReturnType<typeof cli>) {
