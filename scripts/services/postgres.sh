@@ -5,7 +5,7 @@
 #   bash scripts/services/postgres.sh stop STATE_DIR
 #
 # start: initdb (once) as user postgres in STATE_DIR/data, start the server on 127.0.0.1:PORT
-# (default 55432) with its socket and log in STATE_DIR, create database `registry`, and print
+# (a free port by default) with its socket and log in STATE_DIR, create database `registry`, and print
 #   export GPU_DRP_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:PORT/registry
 # Running start again on a running cluster only prints the line. stop: fast shutdown and
 # removal of STATE_DIR. Follows /work/shared/reference/infra-recipes.md section 1.
@@ -30,7 +30,8 @@ as_pg() {
 
 case "$cmd" in
   start)
-    port=${3:-55432}
+    # A free port unless one is given (a fixed default collides with another checkout's server).
+    port=${3:-$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')}
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     if [[ $(id -u) -eq 0 ]]; then chown postgres:postgres "$dir"; fi
