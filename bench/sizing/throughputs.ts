@@ -129,6 +129,15 @@ const FitsReadSchema = z.object({
 });
 type FitsReadLike = z.infer<typeof FitsReadSchema>;
 
+/** Newer fits-read records keep git_rev and date under `machine`: read them from there. */
+function hoistMachine(json: unknown): unknown {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return json;
+  const j = json as Record<string, unknown>;
+  const m = j.machine as Record<string, unknown> | undefined;
+  if (!m || typeof m !== 'object') return json;
+  return { ...j, git_rev: j.git_rev ?? m.git_rev, date: j.date ?? m.date };
+}
+
 interface Sourced<T> {
   readonly file: string;
   readonly value: T;
@@ -178,7 +187,7 @@ export function loadThroughputs(resultsDir: string): ThroughputSet {
       });
       continue;
     }
-    const f = FitsReadSchema.safeParse(json);
+    const f = FitsReadSchema.safeParse(hoistMachine(json));
     if (f.success) reads.push({ file: name, value: f.data });
     else ignored.push({ file: name, reason: 'neither a record array nor a FITS read result' });
   }
