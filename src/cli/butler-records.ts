@@ -4,10 +4,11 @@
  * headers give instrument, physical_filter, detector, visit and visit_detector_region
  * records (regions from each CCD's WCS and pixel box).
  *
- * Regions are convex spherical polygons, [ra, dec] vertices in degrees,
- * counter-clockwise on the sky (configs/dimensions.yaml).
+ * Regions are the registry's convex spherical polygons (configs/dimensions.yaml); the
+ * registry orients them, checks convexity and builds visit hulls (convexHull).
  */
 import { createHash } from 'node:crypto';
+import { ConvexPolygon, convexHull } from '../butler/registry/index.ts';
 import { Box2I } from '../geom/box.ts';
 import type { SkyMap } from '../geom/skymap.ts';
 import type { Wcs } from '../geom/wcs.ts';
@@ -16,13 +17,13 @@ import type { InputInfo } from '../scheduler/inputs.ts';
 
 type Vertex = [number, number];
 
-/** The corners of a pixel box (outer pixel edges) on the sky, counter-clockwise. */
-export function boxPolygon(wcs: Wcs, box: Box2I): Vertex[] {
+/** The corners of a pixel box (outer pixel edges) on the sky, [ra, dec] degrees. */
+function boxCorners(wcs: Wcs, box: Box2I): Vertex[] {
   const x0 = box.minX - 0.5;
   const x1 = box.maxX + 0.5;
   const y0 = box.minY - 0.5;
   const y1 = box.maxY + 0.5;
-  const pts: Vertex[] = [
+  return [
     [x0, y0],
     [x1, y0],
     [x1, y1],
@@ -31,82 +32,11 @@ export function boxPolygon(wcs: Wcs, box: Box2I): Vertex[] {
     const s = wcs.pixelToSky(x as number, y as number);
     return [s.ra, s.dec];
   });
-  return counterClockwise(pts);
 }
 
-const RAD = Math.PI / 180;
-
-/**
- * Gnomonic (tangent-plane) coordinates about the points' mean direction: great circles
- * are straight lines there, so convexity and orientation in this plane are those on the
- * sphere. x grows with RA (east), y with declination.
- */
-function gnomonic(points: readonly Vertex[]): Array<{ x: number; y: number }> {
-  let sx = 0;
-  let sy = 0;
-  let sz = 0;
-  for (const [ra, dec] of points) {
-    sx += Math.cos(dec * RAD) * Math.cos(ra * RAD);
-    sy += Math.cos(dec * RAD) * Math.sin(ra * RAD);
-    sz += Math.sin(dec * RAD);
-  }
-  const ra0 = Math.atan2(sy, sx);
-  const dec0 = Math.atan2(sz, Math.hypot(sx, sy));
-  return points.map(([ra, dec]) => {
-    const d = dec * RAD;
-    const dra = ra * RAD - ra0;
-    const cosc = Math.sin(dec0) * Math.sin(d) + Math.cos(dec0) * Math.cos(d) * Math.cos(dra);
-    return {
-      x: (Math.cos(d) * Math.sin(dra)) / cosc,
-      y: (Math.cos(dec0) * Math.sin(d) - Math.sin(dec0) * Math.cos(d) * Math.cos(dra)) / cosc,
-    };
-  });
-}
-
-/** Orient a convex polygon counter-clockwise (RA to the east, declination up). */
-function counterClockwise(pts: Vertex[]): Vertex[] {
-  const g = gnomonic(pts);
-  let area = 0;
-  for (let i = 0; i < g.length; i++) {
-    const a = g[i] as { x: number; y: number };
-    const b = g[(i + 1) % g.length] as { x: number; y: number };
-    area += a.x * b.y - b.x * a.y;
-  }
-  return area >= 0 ? pts : [...pts].reverse();
-}
-
-/** The convex hull (exact on the sphere, via the gnomonic plane) of several CCDs' corners. */
-export function hullPolygon(points: readonly Vertex[]): Vertex[] {
-  const g = gnomonic(points);
-  const local = points.map((p, i) => ({
-    p,
-    x: (g[i] as { x: number }).x,
-    y: (g[i] as { y: number }).y,
-  }));
-  local.sort((a, b) => a.x - b.x || a.y - b.y);
-  // Points on a straight edge (within rounding) are dropped: a vertex with a straight
-  // angle is neither here nor there for the registry's convexity check.
-  const cross = (o: (typeof local)[0], a: (typeof local)[0], b: (typeof local)[0]) => {
-    const ax = a.x - o.x;
-    const ay = a.y - o.y;
-    const bx = b.x - o.x;
-    const by = b.y - o.y;
-    const c = ax * by - ay * bx;
-    return Math.abs(c) <= 1e-12 * Math.hypot(ax, ay) * Math.hypot(bx, by) ? 0 : c;
-  };
-  const lower: typeof local = [];
-  for (const q of local) {
-    while (lower.length >= 2 && cross(lower[lower.length - 2]!, lower[lower.length - 1]!, q) <= 0)
-      lower.pop();
-    lower.push(q);
-  }
-  const upper: typeof local = [];
-  for (const q of [...local].reverse()) {
-    while (upper.length >= 2 && cross(upper[upper.length - 2]!, upper[upper.length - 1]!, q) <= 0)
-      upper.pop();
-    upper.push(q);
-  }
-  return counterClockwise([...lower.slice(0, -1), ...upper.slice(0, -1)].map((q) => q.p));
+/** The sky polygon of a pixel box (the registry orients and checks it). */
+function boxRegion(wcs: Wcs, box: Box2I): ConvexPolygon {
+  return ConvexPolygon.fromRaDec(boxCorners(wcs, box));
 }
 
 /** skymap, tract and patch records of a sky map registered under `name`. */
@@ -124,7 +54,7 @@ export function skymapRecords(
     const t = skymap.tract(id);
     nxMax = Math.max(nxMax, t.numPatches.x);
     nyMax = Math.max(nyMax, t.numPatches.y);
-    tracts.push({ skymap: name, id, region: boxPolygon(t.wcs, t.bbox) });
+    tracts.push({ skymap: name, id, region: boxRegion(t.wcs, t.bbox) });
     for (const p of t.patches()) {
       patches.push({
         skymap: name,
@@ -132,7 +62,7 @@ export function skymapRecords(
         id: p.sequentialIndex,
         cell_x: p.index.x,
         cell_y: p.index.y,
-        region: boxPolygon(t.wcs, p.outerBBox),
+        region: boxRegion(t.wcs, p.outerBBox),
       });
     }
   }
@@ -192,7 +122,7 @@ export async function calexpIngest(
       full_name: `D${String(i.detector).padStart(3, '0')}`,
       purpose: 'SCIENCE',
     });
-    const poly = boxPolygon(i.wcs, i.bbox);
+    const corners = boxCorners(i.wcs, i.bbox);
     const key = `${name}/${i.visit}`;
     const v = visits.get(key) ?? {
       rec: {
@@ -205,15 +135,20 @@ export async function calexpIngest(
       },
       corners: [],
     };
-    v.corners.push(...poly);
+    v.corners.push(...corners);
     visits.set(key, v);
-    vdr.push({ instrument: name, visit: i.visit, detector: i.detector, region: poly });
+    vdr.push({
+      instrument: name,
+      visit: i.visit,
+      detector: i.detector,
+      region: ConvexPolygon.fromRaDec(corners),
+    });
     items.push({
       path: i.path,
       dataId: { instrument: name, visit: i.visit, detector: i.detector },
     });
   }
-  for (const v of visits.values()) v.rec.region = hullPolygon(v.corners);
+  for (const v of visits.values()) v.rec.region = convexHull(v.corners);
   return {
     items,
     records: {
