@@ -19,7 +19,7 @@ import { readFits } from '../fits/reader.ts';
 import { Box2I } from '../geom/box.ts';
 import { DiscreteSkyMap, RingsSkyMap, type SkyMap } from '../geom/skymap.ts';
 import { Wcs } from '../geom/wcs.ts';
-import { memoryBudget, planUnit } from '../scheduler/budget.ts';
+import { memoryBudget, planCoaddUnit } from '../scheduler/budget.ts';
 import { describeInput, type InputInfo, scanInputs } from '../scheduler/inputs.ts';
 import { type CoaddTarget, type CoaddUnit, planCoadds, skymapTargets } from '../scheduler/plan.ts';
 import {
@@ -235,19 +235,7 @@ export async function coaddRun(inputs: readonly string[], o: CoaddCliOptions): P
   try {
     const budget = memoryBudget(backend, { deviceMiB: o.deviceMemory, hostMiB: o.hostMemory });
     // Refuse a target that cannot fit before any work starts.
-    for (const u of units) {
-      const visitPixels = Math.max(
-        ...u.visits.map((v) => v.inputs.reduce((a, i) => a + i.bbox.width * i.bbox.height, 0)),
-      );
-      planUnit(
-        u.target.bbox.width,
-        u.target.bbox.height,
-        u.visits.length,
-        visitPixels,
-        o.statistic,
-        budget,
-      );
-    }
+    for (const u of units) planCoaddUnit(u, o.statistic, budget);
     const results = await runCoadd(units, {
       backend: lanes,
       outDir: o.out,

@@ -22,6 +22,7 @@
 import { totalmem } from 'node:os';
 import type { Backend } from '../compute/select.ts';
 import { SchedulerError } from './errors.ts';
+import type { CoaddUnit } from './plan.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -146,6 +147,28 @@ export function planUnit(
       stackRows * stackRowBytes,
     ),
   };
+}
+
+/** {@link planUnit} for a coadd unit: its target size, visits and largest visit's CCD pixels. */
+export function planCoaddUnit(
+  unit: CoaddUnit,
+  statistic: 'MEAN' | 'MEANCLIP' | 'MEDIAN',
+  budget: MemoryBudget,
+  maxBindingBytes?: number,
+): UnitPlan {
+  const visitPixels = Math.max(
+    0,
+    ...unit.visits.map((v) => v.inputs.reduce((a, i) => a + i.bbox.width * i.bbox.height, 0)),
+  );
+  return planUnit(
+    unit.target.bbox.width,
+    unit.target.bbox.height,
+    unit.visits.length,
+    visitPixels,
+    statistic,
+    budget,
+    maxBindingBytes,
+  );
 }
 
 function fmt(bytes: number): string {

@@ -36,7 +36,7 @@ import type { MeasureResult } from '../ops/measure/result.ts';
 import { StackParamsSchema, type StackResult, stack } from '../ops/stack/index.ts';
 import { hostBackend, perWarpWeights } from '../ops/stack/weights.ts';
 import type { WarpSource } from '../ops/warp/spec.ts';
-import { type MemoryBudget, memoryBudget, planUnit, type UnitPlan } from './budget.ts';
+import { type MemoryBudget, memoryBudget, planCoaddUnit, type UnitPlan } from './budget.ts';
 import {
   coaddExposure,
   coaddPsfSigma,
@@ -506,15 +506,8 @@ async function runUnit(
     unit.visits.flatMap((v) => v.inputs),
     target.wcs,
   );
-  const visitPixels = Math.max(
-    0,
-    ...unit.visits.map((v) => v.inputs.reduce((a, i) => a + i.bbox.width * i.bbox.height, 0)),
-  );
-  const plan = planUnit(
-    W,
-    H,
-    unit.visits.length,
-    visitPixels,
+  const plan = planCoaddUnit(
+    unit,
     o.statistic,
     budget,
     backend.kind === 'webgpu' ? backend.limit('maxStorageBufferBindingSize') : undefined,
