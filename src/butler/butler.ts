@@ -274,10 +274,17 @@ export class Butler {
         await tx.insertDatastoreRecords(items.flatMap((i) => i.records));
       });
     } catch (e) {
-      for (const i of items)
-        for (const r of i.records) await this.datastore.remove(r).catch(() => false);
+      await this.discard(items);
       throw e;
     }
+  }
+
+  /** Best-effort removal of files written for datasets that will not be registered. */
+  private async discard(
+    items: ReadonlyArray<{ readonly records: readonly DatastoreRecord[] }>,
+  ): Promise<void> {
+    for (const i of items)
+      for (const r of i.records) await this.datastore.remove(r).catch(() => false);
   }
 
   /** The ref of `datasetType` + `dataId` first found in `collections`. */
@@ -407,12 +414,8 @@ export class Butler {
         stored.push({ ref, records: [record] });
       }
     } catch (e) {
-      if (o.transfer !== 'move') {
-        for (const s of stored)
-          for (const r of s.records)
-            if (!isAbsolute(r.path) && !/^[a-z]+:\/\//.test(r.path))
-              await this.datastore.remove(r).catch(() => false);
-      }
+      // Moved files are the only copy: keep them (a direct ingest's file is never removed).
+      if (o.transfer !== 'move') await this.discard(stored);
       throw e;
     }
     await this.registerStored(stored);
@@ -584,9 +587,7 @@ export class Butler {
         stored.push({ ref, records });
       }
     } catch (e) {
-      if (source)
-        for (const s of stored)
-          for (const r of s.records) await this.datastore.remove(r).catch(() => false);
+      if (source) await this.discard(stored);
       throw e;
     }
     if (source) await this.registerStored(stored);
@@ -647,8 +648,7 @@ export class Butler {
         stored.push({ ref, records: out });
       }
     } catch (e) {
-      for (const s of stored)
-        for (const r of s.records) await this.datastore.remove(r).catch(() => false);
+      await this.discard(stored);
       throw e;
     }
     await this.registerStored(stored);
@@ -681,8 +681,7 @@ export class Butler {
         await tx.removeDatastoreRecords(refs.map((r) => r.id));
         await tx.removeRuns([run]);
       });
-      if (o.unstore ?? true)
-        for (const r of records) await this.datastore.remove(r).catch(() => false);
+      if (o.unstore ?? true) await this.discard([{ records }]);
       removed += refs.length;
     }
     return removed;
@@ -708,7 +707,7 @@ export class Butler {
       await tx.removeDatastoreRecords(refs.map((r) => r.id));
       if (o.purge) await tx.removeDatasets(refs);
     });
-    for (const r of records) await this.datastore.remove(r).catch(() => false);
+    await this.discard([{ records }]);
   }
 
   /**
