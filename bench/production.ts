@@ -16,14 +16,12 @@
  * the JSON.
  */
 import type { Backend } from '../src/compute/select.ts';
-import { Box2I } from '../src/geom/box.ts';
-import { Wcs } from '../src/geom/wcs.ts';
-import type { MaskedImage } from '../src/image/masked-image.ts';
 import { stack } from '../src/ops/stack/index.ts';
 import { warp } from '../src/ops/warp/index.ts';
-import { benchImage } from './convolve.ts';
 import { benchDetect } from './detect.ts';
 import { type BenchRecord, makeRecord, measureCase, type TimingOptions } from './harness.ts';
+import { stackInputs } from './stack.ts';
+import { warpCase } from './warp.ts';
 
 /** LSSTCam science CCD (ITL), pixels. */
 export const CCD = { width: 4072, height: 4000 } as const;
@@ -40,42 +38,9 @@ export interface ProductionOptions extends TimingOptions {
   readonly onRecord?: (r: BenchRecord) => void;
 }
 
-/** The CCD (values around 200 with noise) and the rotated 4000 x 4000 patch it lands on. */
+/** The 4072 x 4000 CCD (values around 200 with noise) and the rotated 4000 x 4000 patch it lands on. */
 export function productionWarpCase() {
-  const src = benchImage(CCD.width, CCD.height);
-  for (let i = 0; i < src.image.data.length; i++)
-    src.image.data[i] = (src.image.data[i] as number) + 200;
-  const ccd = Wcs.fromScaleRotation({
-    crpix: [CCD.width / 2, CCD.height / 2],
-    crval: [45, -30],
-    scale: 0.2,
-    rotation: 0,
-  });
-  const patch = Wcs.fromScaleRotation({
-    crpix: [PATCH / 2 + 37.3, PATCH / 2 - 21.6],
-    crval: [45, -30],
-    scale: 0.2,
-    rotation: 10,
-  });
-  return {
-    sources: [{ maskedImage: src, wcs: ccd }],
-    target: { wcs: patch, bbox: new Box2I(0, 0, PATCH, PATCH) },
-  };
-}
-
-/** N different warps of a `width` x `rows` band (shifted copies of the noise-like image). */
-function bandInputs(width: number, rows: number, n: number): MaskedImage[] {
-  const base = benchImage(width, rows);
-  const px = width * rows;
-  const out: MaskedImage[] = [];
-  for (let i = 0; i < n; i++) {
-    const mi = base.clone();
-    const shift = (i * 7919) % px;
-    mi.image.data.set(base.image.data.subarray(shift));
-    mi.image.data.set(base.image.data.subarray(0, shift), px - shift);
-    out.push(mi);
-  }
-  return out;
+  return warpCase(PATCH, CCD.width, CCD.height);
 }
 
 export async function benchProduction(
@@ -117,11 +82,11 @@ export async function benchProduction(
   }
   if (o.ops.includes('stack')) {
     for (const n of o.ns) {
-      const inputs = bandInputs(PATCH, o.rows, n);
+      const inputs = stackInputs(PATCH, n, o.rows);
       for (const statistic of o.statistics) {
         let verified: boolean | null = null;
         if (backend.kind === 'webgpu' && reference) {
-          const small = bandInputs(256, 16, n);
+          const small = stackInputs(256, n, 16);
           const [a, b] = [
             await stack(reference, small, { statistic }),
             await stack(backend, small, { statistic }),

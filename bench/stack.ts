@@ -18,15 +18,16 @@ export interface StackBenchOptions extends TimingOptions {
   readonly onRecord?: (r: BenchRecord & { minput_per_s: number }) => void;
 }
 
-/** N different warps of one size (shifted copies of the noise-like bench image). */
-export function stackInputs(size: number, n: number): MaskedImage[] {
-  const base = benchImage(size, size);
+/** N different warps of `width` x `height` (shifted copies of the noise-like bench image). */
+export function stackInputs(width: number, n: number, height = width): MaskedImage[] {
+  const base = benchImage(width, height);
+  const px = width * height;
   const out: MaskedImage[] = [];
   for (let i = 0; i < n; i++) {
     const mi = base.clone();
-    const shift = (i * 7919) % (size * size);
+    const shift = (i * 7919) % px;
     mi.image.data.set(base.image.data.subarray(shift));
-    mi.image.data.set(base.image.data.subarray(0, shift), size * size - shift);
+    mi.image.data.set(base.image.data.subarray(0, shift), px - shift);
     out.push(mi);
   }
   return out;

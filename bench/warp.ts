@@ -19,14 +19,14 @@ export interface WarpBenchOptions extends TimingOptions {
   readonly onRecord?: (r: BenchRecord) => void;
 }
 
-/** The benchmark's CCD and patch for size S. */
-export function warpCase(size: number) {
-  const src = benchImage(size, size);
+/** The benchmark's CCD (`ccdWidth` x `ccdHeight`, default S x S) and S x S patch. */
+export function warpCase(size: number, ccdWidth = size, ccdHeight = size) {
+  const src = benchImage(ccdWidth, ccdHeight);
   // Positive, noise-like values with a sane variance.
   for (let i = 0; i < src.image.data.length; i++)
     src.image.data[i] = (src.image.data[i] as number) + 200;
   const ccd = Wcs.fromScaleRotation({
-    crpix: [size / 2, size / 2],
+    crpix: [ccdWidth / 2, ccdHeight / 2],
     crval: [45, -30],
     scale: 0.2,
     rotation: 0,
