@@ -17,21 +17,9 @@ import type { InputInfo } from '../scheduler/inputs.ts';
 
 type Vertex = [number, number];
 
-/** The corners of a pixel box (outer pixel edges) on the sky, [ra, dec] degrees. */
+/** The outer corners of a pixel box on the sky, [ra, dec] degrees (Wcs.skyPolygon). */
 function boxCorners(wcs: Wcs, box: Box2I): Vertex[] {
-  const x0 = box.minX - 0.5;
-  const x1 = box.maxX + 0.5;
-  const y0 = box.minY - 0.5;
-  const y1 = box.maxY + 0.5;
-  return [
-    [x0, y0],
-    [x1, y0],
-    [x1, y1],
-    [x0, y1],
-  ].map(([x, y]) => {
-    const s = wcs.pixelToSky(x as number, y as number);
-    return [s.ra, s.dec];
-  });
+  return wcs.skyPolygon(box).map((p) => [p.ra, p.dec]);
 }
 
 /** The sky polygon of a pixel box (the registry orients and checks it). */
