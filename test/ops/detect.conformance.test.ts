@@ -284,7 +284,10 @@ describe(`detect on simulated coadds (seed ${TEST_SEED})`, async () => {
     // ~2.1e4 independent PSF beams x 2.9e-7 per beam per sign: almost surely none.
     expect(r5.positive!.count + r5.negative!.count).toBeLessThanOrEqual(2);
     // pixel_stdev normalisation: the fraction of smoothed pixels above 3 sigma is the
-    // Gaussian tail 1.35e-3 (correlated pixels widen the scatter: +-20%).
+    // Gaussian tail 1.35e-3. Smoothed pixels come in correlated clumps (~130 excursions
+    // here), so the fraction scatters by ~10% from seed to seed: the band is +-3.5 of
+    // that (a 20% band failed about one seed in twenty); a wrong normalisation (e.g. the
+    // threshold in unsmoothed-noise units) is off by orders of magnitude.
     const r3 = await detect(cpuBackend(), sim.image, {
       psfSigma: 2,
       thresholdValue: 3,
@@ -292,8 +295,8 @@ describe(`detect on simulated coadds (seed ${TEST_SEED})`, async () => {
     });
     const area = r3.positive!.area.reduce((s, a) => s + a, 0);
     const interior = (1024 - 28) ** 2;
-    expect(area / interior / 1.35e-3).toBeGreaterThan(0.8);
-    expect(area / interior / 1.35e-3).toBeLessThan(1.2);
+    expect(area / interior / 1.35e-3).toBeGreaterThan(0.65);
+    expect(area / interior / 1.35e-3).toBeLessThan(1.35);
     // minPixels drops single-pixel noise components.
     const r3m = await detect(cpuBackend(), sim.image, {
       psfSigma: 2,
