@@ -71,6 +71,18 @@ export class WebGpuBackend implements BackendBase {
   private disposed = false;
   private uncaptured: GPUError | null = null;
   private staging: ArrayBuffer | null = null;
+  /** Host arrays whose contents a device buffer holds too (see adoptTwin). */
+  private twins = new WeakMap<
+    ArrayBufferLike,
+    Array<{ at: number; bytes: number; buffer: GPUBuffer }>
+  >();
+  private twinBuffers: GPUBuffer[] = [];
+  /**
+   * Bytes moved since the device was opened: host -> device (`upload`, including what
+   * `upload` served from a twin is not counted here), device -> host (`download`) and
+   * device -> device copies (`copy`, and uploads served from a twin).
+   */
+  readonly transfers = { uploadBytes: 0, downloadBytes: 0, deviceCopyBytes: 0 };
   // Timestamp profiling state (active between beginProfile and endProfile).
   private querySet: GPUQuerySet | null = null;
   private profileLabels: string[] | null = null;
@@ -280,6 +292,16 @@ export class WebGpuBackend implements BackendBase {
    */
   upload(dst: GPUBuffer, src: ArrayBufferView, dstOffset = 0): void {
     this.checkAlive();
+    const twin = this.twins
+      .get(src.buffer)
+      ?.find((t) => src.byteOffset >= t.at && src.byteOffset + src.byteLength <= t.at + t.bytes);
+    if (twin && src.byteLength % 4 === 0 && (src.byteOffset - twin.at) % 4 === 0) {
+      const enc = this.device.createCommandEncoder({ label: `copy of ${twin.buffer.label}` });
+      this.copy(enc, twin.buffer, src.byteOffset - twin.at, dst, dstOffset, src.byteLength);
+      this.device.queue.submit([enc.finish()]);
+      return;
+    }
+    this.transfers.uploadBytes += src.byteLength;
     const bytes = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
     if (!(src.buffer instanceof SharedArrayBuffer)) {
       this.device.queue.writeBuffer(dst, dstOffset, src.buffer, src.byteOffset, src.byteLength);
@@ -298,6 +320,7 @@ export class WebGpuBackend implements BackendBase {
   async download(src: GPUBuffer, dst: ArrayBufferView, srcOffset = 0): Promise<void> {
     this.checkAlive();
     const n = dst.byteLength;
+    this.transfers.downloadBytes += n;
     const read = this.pool.acquire(
       n,
       GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
@@ -318,6 +341,60 @@ export class WebGpuBackend implements BackendBase {
     } finally {
       this.pool.release(read);
     }
+  }
+
+  /** Encode a device-to-device copy of `bytes` (a multiple of 4) and count it. */
+  copy(
+    enc: GPUCommandEncoder,
+    src: GPUBuffer,
+    srcOffset: number,
+    dst: GPUBuffer,
+    dstOffset: number,
+    bytes: number,
+  ): void {
+    enc.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.transfers.deviceCopyBytes += bytes;
+  }
+
+  /**
+   * Encode a fill of `count` 32-bit words of `dst` (from word `offset`) with the bit
+   * pattern `value` (shaders/fill.wgsl): planes initialized on the device, not uploaded.
+   * Returns the fill's uniform buffer, which the caller releases once the encoder ran.
+   */
+  fill(
+    enc: GPUCommandEncoder,
+    dst: GPUBuffer,
+    value: number,
+    count: number,
+    offset = 0,
+  ): GPUBuffer {
+    const pipe = this.pipeline('fill.wgsl', 'fill_u32');
+    const u = this.uniform(`fill ${dst.label}`, new Uint32Array([value >>> 0, offset, count, 0]));
+    const groups = Math.ceil(count / 64);
+    if (groups > 0)
+      this.dispatch(enc, `fill ${dst.label}`, pipe, this.bindGroup(pipe, 'fill', [u, dst]), groups);
+    return u;
+  }
+
+  /**
+   * Declare that `buffer` holds the same bytes as the host array `array` (a result that
+   * was just downloaded from it), so that later uploads of that array, or of any view
+   * inside its bytes, are device-to-device copies instead of host transfers. The backend owns `buffer` from
+   * now on, until {@link dropTwins}. The caller promises not to change `array` while the
+   * twin is registered (results handed on from one stage to the next, as the coadd's
+   * image and variance from the stack to detection and measurement).
+   */
+  adoptTwin(array: ArrayBufferView, buffer: GPUBuffer): void {
+    const list = this.twins.get(array.buffer) ?? [];
+    list.push({ at: array.byteOffset, bytes: array.byteLength, buffer });
+    this.twins.set(array.buffer, list);
+    this.twinBuffers.push(buffer);
+  }
+
+  /** Forget every twin and give their buffers back to the pool. */
+  dropTwins(): void {
+    this.twins = new WeakMap();
+    for (const b of this.twinBuffers.splice(0)) this.pool.release(b);
   }
 
   /**
@@ -407,6 +484,7 @@ export class WebGpuBackend implements BackendBase {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    this.dropTwins();
     this.pool.clear();
     this.querySet?.destroy();
     this.pipelines.clear();

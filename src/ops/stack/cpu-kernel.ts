@@ -41,8 +41,9 @@ function wasmKernel(n: number): Promise<WasmScratch> {
 }
 
 /**
- * Sum (float64, pixel by pixel in row-major order) and count of the variance over each
- * input's good pixels in rows [start, end), by the WASM kernel `varsum`.
+ * Sum and count of the variance over each input's good pixels in rows [start, end), by
+ * the WASM kernel `varsum`: each row in chunks of 64 pixels, a chunk summed in float32 by
+ * the pairwise tree of ./weights.ts, chunk sums added in float64 in row-major order.
  */
 export async function varianceSums(
   a: StackInputs & { width: number; badBits: number; start: number; end: number },
@@ -51,36 +52,46 @@ export async function varianceSums(
   // Hoisted: properties of a structured-cloned object are slow to read.
   const { imgs, vrs, msks, width, badBits } = a;
   const n = imgs.length;
-  const from = a.start * width;
-  const to = a.end * width;
-  const varsum = k.fn<KernelFn>('varsum');
-  const ch = chunkPixels(n);
-  const stride = 4 * ch;
+  const chunksPerRow = Math.ceil(width / 64);
+  const padded = 64 * chunksPerRow;
+  // Rows per call: as many as fit the chunk budget (at least one).
+  const rowsPerCall = Math.max(1, Math.floor(CHUNK_BYTES / (12 * n * padded)));
+  const stride = 4 * rowsPerCall * padded;
   const pSum = 0;
   const pCnt = 16 * Math.ceil((8 * n) / 16);
   const pImg = pCnt + 16 * n;
   const pVr = pImg + n * stride;
   const pMsk = pVr + n * stride;
   k.reserve(pMsk + n * stride);
+  const varsum = k.fn<KernelFn>('varsum');
   const buf = k.memory.buffer;
   const sums = new Float64Array(buf, pSum, n);
   const cnts = new Int32Array(buf, pCnt, 4 * n);
   sums.fill(0);
   cnts.fill(0);
-  const mImg = new Float32Array(buf, pImg, n * ch);
-  const mVr = new Float32Array(buf, pVr, n * ch);
-  const mMsk = new Int32Array(buf, pMsk, n * ch);
-  for (let p0 = from; p0 < to; p0 += ch) {
-    const cnt = Math.min(ch, to - p0);
-    const groups = (cnt + 3) >> 2;
+  const plane = rowsPerCall * padded;
+  const mImg = new Float32Array(buf, pImg, n * plane);
+  const mVr = new Float32Array(buf, pVr, n * plane);
+  const mMsk = new Int32Array(buf, pMsk, n * plane);
+  // Padding past the width: NaN images (not good), zero variance and mask.
+  mImg.fill(Number.NaN);
+  mVr.fill(0);
+  mMsk.fill(0);
+  for (let r0 = a.start; r0 < a.end; r0 += rowsPerCall) {
+    const rows = Math.min(rowsPerCall, a.end - r0);
     for (let i = 0; i < n; i++) {
-      mImg.set((imgs[i] as Float32Array).subarray(p0, p0 + cnt), i * ch);
-      // Lanes past the end: NaN images, so not good.
-      mImg.fill(Number.NaN, i * ch + cnt, i * ch + 4 * groups);
-      mVr.set((vrs[i] as Float32Array).subarray(p0, p0 + cnt), i * ch);
-      mMsk.set((msks[i] as Int32Array).subarray(p0, p0 + cnt), i * ch);
+      const img = imgs[i] as Float32Array;
+      const vr = vrs[i] as Float32Array;
+      const msk = msks[i] as Int32Array;
+      for (let r = 0; r < rows; r++) {
+        const from = (r0 + r) * width;
+        const to = i * plane + r * padded;
+        mImg.set(img.subarray(from, from + width), to);
+        mVr.set(vr.subarray(from, from + width), to);
+        mMsk.set(msk.subarray(from, from + width), to);
+      }
     }
-    varsum(n, groups, stride, badBits, pImg, pVr, pMsk, pSum, pCnt);
+    varsum(n, rows * chunksPerRow, stride, badBits, pImg, pVr, pMsk, pSum, pCnt);
   }
   const counts: number[] = [];
   for (let i = 0; i < n; i++)

@@ -323,46 +323,66 @@ function kernel(stat: 0 | 1 | 2, perPixel: boolean, sortN: number): string {
 }
 
 /**
- * varsum(n, groups, stride, badBits, pImg, pVr, pMsk, pSum, pCnt): for each input i, adds
- * the variance of its good pixels (mask without badBits, image and variance finite) to
- * the f64 at pSum + 8 i, one pixel at a time in pixel order (the others add +0, which
- * leaves a sum that starts at +0 unchanged), and counts them in the i32x4 at pCnt + 16 i.
- * The inputs are interleaved per group of 4 pixels, so N sums are in flight at once.
+ * varsum(n, chunks, stride, badBits, pImg, pVr, pMsk, pSum, pCnt): one row of each input
+ * (input i at p + i * stride bytes, padded to `chunks` x 64 pixels with NaN images), cut
+ * in chunks of 64 pixels. A chunk's variance over its good pixels (mask without badBits,
+ * image and variance finite; the others count +0) is summed in float32 by the pairwise
+ * tree of weights.ts (strides 32, 16, 8, 4, 2, 1), exactly as shaders/weights.wgsl's
+ * workgroups sum it, and the chunk sum is added to the f64 at pSum + 8 i, chunks in
+ * order; good pixels are counted in the i32x4 at pCnt + 16 i.
  */
-const VARSUM = `
+const VARSUM = (() => {
+  const v = (j: number) => `$v${j}`;
+  const locals = Array.from({ length: 16 }, (_, j) => `(local ${v(j)} v128)`).join(' ');
+  const loads = Array.from(
+    { length: 16 },
+    (_, j) => `
+        (local.set $x (v128.load offset=${16 * j} ${at('pVr')}))
+        (local.set $good (v128.and
+          (i32x4.eq (v128.and (v128.load offset=${16 * j} ${at('pMsk')}) (local.get $bad)) ${ZERO})
+          (v128.and (f32x4.lt (f32x4.abs (v128.load offset=${16 * j} ${at('pImg')})) ${INF})
+            (f32x4.lt (f32x4.abs (local.get $x)) ${INF}))))
+        (local.set ${v(j)} (v128.and (local.get $x) (local.get $good)))
+        (local.set $cnt (i32x4.sub (local.get $cnt) (local.get $good)))`,
+  ).join('');
+  // Pixel p of the chunk is lane p & 3 of vector p >> 2: stride 32 pairs vector j with
+  // j + 8, 16 with j + 4, 8 with j + 2, 4 with j + 1; strides 2 and 1 pair lanes.
+  const tree: string[] = [];
+  for (const half of [8, 4, 2, 1]) {
+    for (let j = 0; j < half; j++)
+      tree.push(`(local.set ${v(j)} (f32x4.add (local.get ${v(j)}) (local.get ${v(j + half)})))`);
+  }
+  const lane = (l: number) => `(f32x4.extract_lane ${l} (local.get $v0))`;
+  return `
   (func (export "varsum")
-    (param $n i32) (param $groups i32) (param $stride i32) (param $badB i32)
+    (param $n i32) (param $chunks i32) (param $stride i32) (param $badB i32)
     (param $pImg i32) (param $pVr i32) (param $pMsk i32) (param $pSum i32) (param $pCnt i32)
-    (local $g i32) (local $q i32) (local $i i32) (local $o i32) (local $a i32)
-    (local $bad v128) (local $v v128) (local $good v128) (local $s f64)
+    (local $i i32) (local $c i32) (local $o i32) (local $a i32)
+    (local $bad v128) (local $x v128) (local $good v128) (local $cnt v128) (local $s f64)
+    ${locals}
     (local.set $bad (i32x4.splat (local.get $badB)))
     ${loop(
-      'g',
+      'i',
       '(i32.const 0)',
-      '(local.get $groups)',
-      `(local.set $q (i32.shl (local.get $g) (i32.const 4)))
+      '(local.get $n)',
+      `(local.set $a (i32.add (local.get $pCnt) (i32.shl (local.get $i) (i32.const 4))))
+      (local.set $cnt (v128.load (local.get $a)))
+      (local.set $s (f64.load (i32.add (local.get $pSum) (i32.shl (local.get $i) (i32.const 3)))))
       ${loop(
-        'i',
+        'c',
         '(i32.const 0)',
-        '(local.get $n)',
-        `${setO}
-        (local.set $v (v128.load ${at('pVr')}))
-        (local.set $good (v128.and
-          (i32x4.eq (v128.and (v128.load ${at('pMsk')}) (local.get $bad)) ${ZERO})
-          (v128.and (f32x4.lt (f32x4.abs (v128.load ${at('pImg')})) ${INF})
-            (f32x4.lt (f32x4.abs (local.get $v)) ${INF}))))
-        (local.set $v (v128.and (local.get $v) (local.get $good)))
-        (local.set $a (i32.add (local.get $pSum) (i32.shl (local.get $i) (i32.const 3))))
-        (local.set $s (f64.load (local.get $a)))
-        (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32x4.extract_lane 0 (local.get $v)))))
-        (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32x4.extract_lane 1 (local.get $v)))))
-        (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32x4.extract_lane 2 (local.get $v)))))
-        (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32x4.extract_lane 3 (local.get $v)))))
-        (f64.store (local.get $a) (local.get $s))
-        (local.set $a (i32.add (local.get $pCnt) (i32.shl (local.get $i) (i32.const 4))))
-        (v128.store (local.get $a) (i32x4.sub (v128.load (local.get $a)) (local.get $good)))`,
-      )}`,
+        '(local.get $chunks)',
+        `(local.set $o (i32.add (i32.mul (local.get $i) (local.get $stride))
+          (i32.shl (local.get $c) (i32.const 8))))
+        ${loads}
+        ${tree.join(' ')}
+        (local.set $s (f64.add (local.get $s) (f64.promote_f32
+          (f32.add (f32.add ${lane(0)} ${lane(2)}) (f32.add ${lane(1)} ${lane(3)})))))`,
+      )}
+      (f64.store (i32.add (local.get $pSum) (i32.shl (local.get $i) (i32.const 3))) (local.get $s))
+      (v128.store (local.get $a) (local.get $cnt))`,
     )})`;
+})();
 
 /**
  * The module text: a lane gather helper, varsum and the six stack kernels, for any

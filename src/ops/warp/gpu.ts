@@ -1,12 +1,14 @@
 /**
- * `warp` on the WebGPU backend (shaders/warp.wgsl): the output box stays on the device
- * while each source's planes and grid are uploaded and its region dispatched, in
- * source order (so "first source wins" holds as on the CPU).
+ * `warp` on the WebGPU backend (shaders/warp.wgsl): the output box is initialized and
+ * stays on the device while each source's planes and grid are uploaded and its region
+ * dispatched, in source order (so "first source wins" holds as on the CPU). `warpGpu`
+ * brings the planes back; `warpToDevice` leaves them there for the next stage.
  */
 import type { WebGpuBackend } from '../../compute/webgpu/webgpu-backend.ts';
 import type { Box2I } from '../../geom/box.ts';
+import { allocFloat32, allocInt32 } from '../../image/pixel-buffer.ts';
 import { OpInputError } from '../errors.ts';
-import { emptyWarpPlanes, planSources, warpImage } from './cpu.ts';
+import { planSources, warpImage } from './cpu.ts';
 import type { MappingGrid } from './grid.ts';
 import type { PreparedWarp, WarpResult, WarpSource, WarpSourceReport, WarpTarget } from './spec.ts';
 
@@ -84,14 +86,27 @@ export function uploadSource(
   return { ub, sImg, sVar, sMsk, gBuf };
 }
 
-export async function warpGpu(
+/** A warp's three planes on the device (row-major over the target box, 4 bytes a pixel). */
+export interface DevicePlanes {
+  readonly img: GPUBuffer;
+  readonly vr: GPUBuffer;
+  readonly msk: GPUBuffer;
+}
+
+/**
+ * Warp onto the target and leave the planes on the device: they are initialized there
+ * (NaN, +Inf, NO_DATA), each source's planes and grid uploaded and its region dispatched,
+ * in source order. The caller owns the returned buffers (release them to `gpu.pool`).
+ */
+export async function warpToDevice(
   gpu: WebGpuBackend,
   input: { sources: readonly WarpSource[]; target: WarpTarget },
   p: PreparedWarp,
-): Promise<WarpResult> {
+): Promise<{ planes: DevicePlanes; sources: WarpSourceReport[] }> {
   const { target } = input;
   const maxBind = gpu.limit('maxStorageBufferBindingSize');
-  const outBytes = target.bbox.area * 4;
+  const npix = target.bbox.area;
+  const outBytes = npix * 4;
   if (outBytes > maxBind) {
     throw new OpInputError(
       'warp',
@@ -99,19 +114,24 @@ export async function warpGpu(
         `${maxBind}; warp onto smaller patches or use --backend cpu`,
     );
   }
-  const out = emptyWarpPlanes(target.bbox.area, p.noDataBits);
   const reports: WarpSourceReport[] = [];
   const plans = planSources(input.sources, target, p);
-  await gpu.scoped('warp', async () => {
+  return gpu.scoped('warp', async () => {
     const pipe = gpu.pipeline('warp.wgsl', 'warp_px');
-    const oImg = gpu.storage('warp image', outBytes);
-    const oVar = gpu.storage('warp variance', outBytes);
-    const oMsk = gpu.storage('warp mask', outBytes);
-    const held: GPUBuffer[] = [oImg, oVar, oMsk];
+    const planes = {
+      img: gpu.storage('warp image', outBytes),
+      vr: gpu.storage('warp variance', outBytes),
+      msk: gpu.storage('warp mask', outBytes),
+    };
+    const held: GPUBuffer[] = [];
     try {
-      gpu.upload(oImg, out.img);
-      gpu.upload(oVar, out.vr);
-      gpu.upload(oMsk, out.msk);
+      const init = gpu.device.createCommandEncoder({ label: 'warp init' });
+      held.push(
+        gpu.fill(init, planes.img, 0x7fc00000, npix),
+        gpu.fill(init, planes.vr, 0x7f800000, npix),
+        gpu.fill(init, planes.msk, p.noDataBits, npix),
+      );
+      gpu.device.queue.submit([init.finish()]);
       for (const plan of plans) {
         if ('reason' in plan) {
           reports.push({ index: plan.index, pixels: 0, reason: plan.reason });
@@ -130,7 +150,17 @@ export async function warpGpu(
           enc,
           label,
           pipe,
-          gpu.bindGroup(pipe, label, [ub, sImg, sVar, sMsk, gBuf, oImg, oVar, oMsk, cnt]),
+          gpu.bindGroup(pipe, label, [
+            ub,
+            sImg,
+            sVar,
+            sMsk,
+            gBuf,
+            planes.img,
+            planes.vr,
+            planes.msk,
+            cnt,
+          ]),
           Math.ceil(r.area / 64),
         );
         gpu.device.queue.submit([enc.finish()]);
@@ -142,16 +172,37 @@ export async function warpGpu(
           pixels,
           reason: pixels > 0 ? '' : 'no target pixel has its kernel footprint inside the source',
         });
-        for (const b of held.splice(3)) gpu.pool.release(b);
+        for (const b of held.splice(0)) gpu.pool.release(b);
       }
-      await Promise.all([
-        gpu.download(oImg, out.img),
-        gpu.download(oVar, out.vr),
-        gpu.download(oMsk, out.msk),
-      ]);
+    } catch (e) {
+      for (const b of [planes.img, planes.vr, planes.msk]) gpu.pool.release(b);
+      throw e;
     } finally {
       for (const b of held) gpu.pool.release(b);
     }
+    return { planes, sources: reports };
   });
-  return { warp: warpImage(target, p, out), sources: reports };
+}
+
+/** Warp on the GPU and bring the planes back to the host. */
+export async function warpGpu(
+  gpu: WebGpuBackend,
+  input: { sources: readonly WarpSource[]; target: WarpTarget },
+  p: PreparedWarp,
+): Promise<WarpResult> {
+  const npix = input.target.bbox.area;
+  const { planes, sources } = await warpToDevice(gpu, input, p);
+  const out = { img: allocFloat32(npix), vr: allocFloat32(npix), msk: allocInt32(npix) };
+  try {
+    await gpu.scoped('warp download', () =>
+      Promise.all([
+        gpu.download(planes.img, out.img),
+        gpu.download(planes.vr, out.vr),
+        gpu.download(planes.msk, out.msk),
+      ]),
+    );
+  } finally {
+    for (const b of [planes.img, planes.vr, planes.msk]) gpu.pool.release(b);
+  }
+  return { warp: warpImage(input.target, p, out), sources };
 }
