@@ -13,12 +13,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImageHduInput } from '../../src/fits/hdu.ts';
 import { Header } from '../../src/fits/header.ts';
 import { writeFits } from '../../src/fits/writer.ts';
 import { Wcs } from '../../src/geom/wcs.ts';
 import { Exposure } from '../../src/image/exposure.ts';
 import { ExposureError, isExposureError } from '../../src/image/exposure-errors.ts';
 import {
+  exposureToHdus,
   readExposure,
   readPlainImageWithWeight,
   writeExposure,
@@ -27,7 +29,7 @@ import { Mask, MaskPlaneDict } from '../../src/image/mask.ts';
 import { MaskedImage } from '../../src/image/masked-image.ts';
 import { PhotoCalib } from '../../src/image/photo-calib.ts';
 import { isShared } from '../../src/image/pixel-buffer.ts';
-import { DoubleGaussianPsf, GaussianPsf } from '../../src/image/psf.ts';
+import { DoubleGaussianPsf, GaussianPsf, ImagePsf } from '../../src/image/psf.ts';
 import { SchedulerError } from '../../src/scheduler/errors.ts';
 import { type ReadInput, ReadPool } from '../../src/scheduler/read-pool.ts';
 
@@ -260,6 +262,26 @@ describe('ReadPool decodes like the main-thread readers', () => {
     await writeExposure(gaussPath, gauss, { compress: 'gzip2' });
     const g = await compare({ path: gaussPath });
     expect(g.ok && g.value.psf?.kind).toBe('gaussian');
+  });
+
+  it('an image PSF extension holding an unnormalized kernel (as another writer may)', async () => {
+    // The pool rebuilds the PSF from the extension's own values, as the reader does,
+    // not from the kernel the worker normalized.
+    const n = 25;
+    const data = Float64Array.from({ length: n * n }, (_, i) => {
+      const dx = (i % n) - 12;
+      const dy = Math.floor(i / n) - 12;
+      return 3 * Math.exp(-(dx * dx + dy * dy) / 8) * (1 + 0.01 * Math.sin(i));
+    });
+    const psf = new ImagePsf({ width: n, height: n, data });
+    const hdus = exposureToHdus(Exposure.create(8, 8, { psf }), { compress: 'gzip2' });
+    const psfHdu = hdus[4] as ImageHduInput;
+    expect(psfHdu.name).toBe('PSF');
+    hdus[4] = { ...psfHdu, data };
+    const path = join(dir, 'image-psf.fits');
+    await writeFits(path, hdus);
+    const o = await compare({ path });
+    expect(o.ok && o.value.psf?.kind).toBe('image');
   });
 
   it('a plain image with its weight map (variance, NO_DATA, WCS, xy0 from LTV)', async () => {
