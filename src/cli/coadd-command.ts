@@ -235,7 +235,7 @@ export async function coaddRun(inputs: readonly string[], o: CoaddCliOptions): P
   try {
     const budget = memoryBudget(backend, { deviceMiB: o.deviceMemory, hostMiB: o.hostMemory });
     // Refuse a target that cannot fit before any work starts.
-    for (const u of units) planCoaddUnit(u, o.statistic, budget);
+    for (const u of units) planCoaddUnit(u, o.statistic, budget, backend);
     const results = await runCoadd(units, {
       backend: lanes,
       outDir: o.out,

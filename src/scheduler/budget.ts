@@ -12,6 +12,11 @@
  * The plan for one unit (N visits onto a W x H target):
  * - MEAN streams visits through the fused warp-and-accumulate kernel when its
  *   accumulators and one visit's CCDs fit the device budget (the usual case);
+ * - on a GPU, MEANCLIP and MEDIAN keep every warp on the device when the N warps, the
+ *   coadd and one stack band fit the device budget ("resident"): each visit is warped
+ *   into device buffers, its weight reduced there, the stack's bands packed by device
+ *   copies, and the coadd's planes stay there for measurement; only the CCDs go up and
+ *   only the coadd comes back;
  * - otherwise each visit is warped (in row bands when target plus CCDs exceed the device
  *   budget), the warps are kept in host memory (or spilled to a scratch file when N warps
  *   exceed the host budget), per-warp weights come from the whole warps, and the stack
@@ -72,6 +77,8 @@ export const BAND_QUANTUM = 64;
 export interface UnitPlan {
   /** Take the fused streaming MEAN kernel. */
   readonly fused: boolean;
+  /** Keep the warps on the device from warp to stack (GPU; not with `fused`). */
+  readonly resident: boolean;
   /** Rows per warp band (the target height when a visit warps in one piece). */
   readonly warpRows: number;
   /** Rows per stack band (the target height when the stack runs in one piece). */
@@ -98,6 +105,7 @@ export function planUnit(
   statistic: 'MEAN' | 'MEANCLIP' | 'MEDIAN',
   budget: MemoryBudget,
   maxBindingBytes = Number.POSITIVE_INFINITY,
+  onDevice = false,
 ): UnitPlan {
   const targetPixels = width * height;
   const coaddHost = targetPixels * (MI_BYTES + 4);
@@ -112,11 +120,42 @@ export function planUnit(
   if (statistic === 'MEAN' && fusedBytes <= budget.deviceBytes) {
     return {
       fused: true,
+      resident: false,
       warpRows: height,
       stackRows: height,
       spill: false,
       peakDeviceBytes: fusedBytes,
     };
+  }
+  if (onDevice && statistic !== 'MEAN') {
+    // All N warps stay on the device, with the coadd's image and variance (kept for
+    // measurement) and one stack band of N inputs.
+    const warpsBytes = n * targetPixels * MI_BYTES;
+    const keptBytes = targetPixels * 8;
+    const free = budget.deviceBytes - warpsBytes - keptBytes;
+    const rowBytes = width * (n * MI_BYTES + STACK_OUT_BYTES);
+    const fit = Math.min(
+      Math.floor(free / rowBytes),
+      Math.floor(maxBindingBytes / (n * width * 4)),
+    );
+    const rows = fit >= height ? height : Math.floor(fit / BAND_QUANTUM) * BAND_QUANTUM;
+    if (
+      rows >= 1 &&
+      targetPixels * 4 <= maxBindingBytes &&
+      warpsBytes + visitBytes <= budget.deviceBytes
+    ) {
+      return {
+        fused: false,
+        resident: true,
+        warpRows: height,
+        stackRows: rows,
+        spill: false,
+        peakDeviceBytes: Math.max(
+          warpsBytes + visitBytes,
+          warpsBytes + keptBytes + rows * rowBytes,
+        ),
+      };
+    }
   }
   // Warp: the visit's CCDs plus the band of target rows.
   const warpRowBytes = width * MI_BYTES;
@@ -139,6 +178,7 @@ export function planUnit(
   const spill = coaddHost + n * targetPixels * MI_BYTES > budget.hostBytes;
   return {
     fused: false,
+    resident: false,
     warpRows,
     stackRows,
     spill,
@@ -149,13 +189,17 @@ export function planUnit(
   };
 }
 
-/** {@link planUnit} for a coadd unit: its target size, visits and largest visit's CCD pixels. */
+/**
+ * {@link planUnit} for a coadd unit on `backend` (its target size, visits and largest
+ * visit's CCD pixels; on WebGPU the adapter's binding limit, and warps may stay on the device).
+ */
 export function planCoaddUnit(
   unit: CoaddUnit,
   statistic: 'MEAN' | 'MEANCLIP' | 'MEDIAN',
   budget: MemoryBudget,
-  maxBindingBytes?: number,
+  backend: Backend,
 ): UnitPlan {
+  const gpu = backend.kind === 'webgpu';
   const visitPixels = Math.max(
     0,
     ...unit.visits.map((v) => v.inputs.reduce((a, i) => a + i.bbox.width * i.bbox.height, 0)),
@@ -167,7 +211,8 @@ export function planCoaddUnit(
     visitPixels,
     statistic,
     budget,
-    maxBindingBytes,
+    gpu ? backend.limit('maxStorageBufferBindingSize') : undefined,
+    gpu,
   );
 }
 

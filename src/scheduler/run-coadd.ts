@@ -48,6 +48,7 @@ import {
 import { SchedulerError } from './errors.ts';
 import type { InputInfo } from './inputs.ts';
 import type { CoaddUnit } from './plan.ts';
+import { residentCoadd } from './resident.ts';
 import { WarpStore } from './warp-store.ts';
 
 /** Options of a coadd run. */
@@ -479,12 +480,28 @@ function prefetchVisits(unit: CoaddUnit): () => Promise<Awaited<ReturnType<typeo
   };
 }
 
+/** {@link computeUnit}, then release what the unit left on the device (the coadd's twins). */
+async function runUnit(
+  unit: CoaddUnit,
+  dir: string,
+  o: CoaddRunOptions,
+  backend: Backend,
+  budget: MemoryBudget,
+  write: (p: UnitProducts) => Promise<Record<string, string>>,
+): Promise<UnitSummary> {
+  try {
+    return await computeUnit(unit, dir, o, backend, budget, write);
+  } finally {
+    if (backend.kind === 'webgpu') backend.dropTwins();
+  }
+}
+
 /**
  * Compute one unit (warps and stack cut to `budget`; spilled warps go to `dir`/scratch),
  * detect and measure, then hand the products to `write`, which returns the names of what
  * it wrote (the summary's `files`).
  */
-async function runUnit(
+async function computeUnit(
   unit: CoaddUnit,
   dir: string,
   o: CoaddRunOptions,
@@ -506,12 +523,7 @@ async function runUnit(
     unit.visits.flatMap((v) => v.inputs),
     target.wcs,
   );
-  const plan = planCoaddUnit(
-    unit,
-    o.statistic,
-    budget,
-    backend.kind === 'webgpu' ? backend.limit('maxStorageBufferBindingSize') : undefined,
-  );
+  const plan = planCoaddUnit(unit, o.statistic, budget, backend);
   let bytesRead = 0;
   const nextVisit = prefetchVisits(unit);
   const readNext = async () => {
@@ -524,7 +536,17 @@ async function runUnit(
     return r.sources;
   };
   let result: StackResult;
-  if (plan.fused) {
+  if (plan.resident && backend.kind === 'webgpu') {
+    result = await residentCoadd(
+      backend,
+      unit.visits.length,
+      target,
+      o.kernel,
+      o.statistic,
+      plan.stackRows,
+      { next: readNext, lap, checkAbort: () => checkAbort(o.signal) },
+    );
+  } else if (plan.fused) {
     const visits: WarpSource[][] = [];
     for (let k = 0; k < unit.visits.length; k++) visits.push(await readNext());
     const t0 = performance.now();

@@ -140,7 +140,7 @@ describe('the coadd does not depend on how the work is cut', () => {
     expectSameFiles(oneLane, twoLanes);
   });
 
-  it('webgpu: two devices, and row bands on the device, give the one-device files bit for bit', async () => {
+  it('webgpu: warps kept on the device, two devices, and row bands through the host give the same files bit for bit', async () => {
     const probe = await webgpuOrNull();
     if (!probe) return expect(process.env.CI).not.toBe('true');
     const all = await units();
@@ -163,6 +163,30 @@ describe('the coadd does not depend on how the work is cut', () => {
       });
       expectSameFiles(one, two);
       expectSameFiles(one, banded);
+      // The default budget keeps the warps on the device; the 3 MiB one cannot and cuts
+      // the work in bands through the host. MEDIAN takes the same two paths.
+      const plans = (root: string) =>
+        readdirSync(root, { recursive: true })
+          .map(String)
+          .filter((f) => f.endsWith('summary.json'))
+          .map((f) => (JSON.parse(readFileSync(join(root, f), 'utf8')) as UnitSummary).plan);
+      expect(plans(one).map((p) => p.resident)).toEqual([true, true]);
+      expect(plans(banded).map((p) => [p.resident, p.stackRows < 400])).toEqual([
+        [false, true],
+        [false, true],
+      ]);
+      const medOne = join(dir, 'gpu-median');
+      const medBanded = join(dir, 'gpu-median-banded');
+      await runCoadd(some, { ...base, statistic: 'MEDIAN', backend: g1, outDir: medOne });
+      await runCoadd(some, {
+        ...base,
+        statistic: 'MEDIAN',
+        backend: g1,
+        outDir: medBanded,
+        budget: { deviceBytes: 3 * 2 ** 20, hostBytes: 2 ** 30 },
+      });
+      expect(plans(medOne).map((p) => p.resident)).toEqual([true, true]);
+      expectSameFiles(medOne, medBanded);
     } finally {
       await g1.dispose();
       await g2.dispose();

@@ -29,6 +29,7 @@ export {
   MAX_STACK_INPUTS,
   type PreparedStack,
   prepareStack,
+  prepareStackShape,
   type StackParams,
   StackParamsSchema,
   type StackResult,

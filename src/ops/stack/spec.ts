@@ -91,15 +91,7 @@ export interface PreparedStack {
 
 /** Validate inputs and parameters. */
 export function prepareStack(inputs: readonly MaskedImage[], params: StackParams): PreparedStack {
-  const parsed = StackParamsSchema.safeParse(params);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new OpInputError(
-      OP,
-      `invalid ${issue?.path.join('.') || 'params'}: ${issue?.message ?? 'bad value'}; see StackParams`,
-    );
-  }
-  const p = parsed.data;
+  const p = parseParams(params);
   if (inputs.length === 0) {
     throw new OpInputError(
       OP,
@@ -130,7 +122,43 @@ export function prepareStack(inputs: readonly MaskedImage[], params: StackParams
       );
     }
   });
-  let planes = first.mask.planes;
+  return prepareParsed({ width, height, n: inputs.length, planes: first.mask.planes }, p);
+}
+
+/**
+ * {@link prepareStack} for `n` warps that are not on the host (e.g. left on the device
+ * by warpToDevice): their common size and mask plane dictionary stand for the images.
+ */
+export function prepareStackShape(
+  shape: { width: number; height: number; n: number; planes: MaskPlaneDict },
+  params: StackParams,
+): PreparedStack {
+  if (shape.n < 1 || shape.n > MAX_STACK_INPUTS) {
+    throw new OpInputError(OP, `${shape.n} inputs; stack 1 to ${MAX_STACK_INPUTS} warps at once`);
+  }
+  if (shape.width === 0 || shape.height === 0)
+    throw new OpInputError(OP, `the warps are ${shape.width}x${shape.height}; nothing to stack`);
+  return prepareParsed(shape, parseParams(params));
+}
+
+function parseParams(params: StackParams): z.output<typeof StackParamsSchema> {
+  const parsed = StackParamsSchema.safeParse(params);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new OpInputError(
+      OP,
+      `invalid ${issue?.path.join('.') || 'params'}: ${issue?.message ?? 'bad value'}; see StackParams`,
+    );
+  }
+  return parsed.data;
+}
+
+function prepareParsed(
+  shape: { width: number; height: number; n: number; planes: MaskPlaneDict },
+  p: z.output<typeof StackParamsSchema>,
+): PreparedStack {
+  const { width, height } = shape;
+  let planes = shape.planes;
   for (const name of p.badMaskPlanes) {
     if (!planes.has(name)) {
       throw new OpInputError(OP, `bad mask plane ${name} is not in the warps' mask dictionary`);
@@ -147,10 +175,10 @@ export function prepareStack(inputs: readonly MaskedImage[], params: StackParams
   planes = planes.withPlane('CLIPPED').withPlane('REJECTED');
   let weights: Float32Array | null = null;
   if (p.weights) {
-    if (p.weights.length !== inputs.length) {
+    if (p.weights.length !== shape.n) {
       throw new OpInputError(
         OP,
-        `${p.weights.length} weights for ${inputs.length} inputs; give one per input`,
+        `${p.weights.length} weights for ${shape.n} inputs; give one per input`,
       );
     }
     if (p.weights.some((w) => !Number.isFinite(w) || w < 0)) {
@@ -168,7 +196,7 @@ export function prepareStack(inputs: readonly MaskedImage[], params: StackParams
   return {
     width,
     height,
-    n: inputs.length,
+    n: shape.n,
     statistic: p.statistic,
     statCode: p.statistic === 'MEAN' ? 0 : p.statistic === 'MEANCLIP' ? 1 : 2,
     numSigmaClip: p.numSigmaClip,
