@@ -4,7 +4,7 @@
 # run's UTC time, and print the git commands to commit them. Run HERE, from anywhere:
 #   bash scripts/gpu-machine/collect.sh <returned folder>
 # Copies (those present):
-#   bench/results/<op>-webgpu-hw-<card>-<stamp>.json        op = convolve, warp, stack
+#   bench/results/<op>-webgpu-hw-<card>-<stamp>.json        op = e2e, convolve, warp, stack
 #   bench/results/bandwidth-webgpu-hw-<card>-<stamp>.json   the copy-bandwidth probe
 #   (webgpu-sw instead of webgpu-hw when the adapter was a software one)
 #   bench/results/info-<card>-<stamp>.json                  gpu-coadd info --json there
@@ -41,7 +41,7 @@ cp_to() { # <file in src> <name in bench/results>
     copied+=("bench/results/$2")
   fi
 }
-for op in convolve warp stack; do cp_to "$op.json" "$op-$tag-$slug-$stamp.json"; done
+for op in e2e convolve warp stack; do cp_to "$op.json" "$op-$tag-$slug-$stamp.json"; done
 cp_to bandwidth.json "bandwidth-$tag-$slug-$stamp.json"
 cp_to info.json "info-$slug-$stamp.json"
 cp_to summary.txt "gpu-machine-$slug-$stamp.txt"

@@ -3,14 +3,17 @@
 # command: `bash scripts/gpu-machine/run.sh`, with carry [".gpu"] made by pack.sh).
 # No network, no Node.js assumed: node, node_modules, dist/ and the Vulkan loader come
 # from .gpu/. Everything it writes for you goes under $OUT (at most 8 files, all here):
-#   run.log  info.json  bandwidth.json  conformance.json  convolve.json  warp.json
-#   stack.json  summary.txt
+#   run.log  info.json  bandwidth.json  conformance.json  e2e.json  warp.json
+#   stack.json  summary.txt        (convolve.json instead of e2e.json with --only=...,convolve)
 # Steps, in order, each with its own time limit, all inside one deadline (default 540 s):
 #   info         gpu-coadd info --json; aborts unless the adapter is hardware
 #   bandwidth    copy-bandwidth probe (scripts/gpu-machine/bandwidth.mjs)
 #   conformance  vitest on test/ops (+ test/compute/webgpu-backend.test.ts), CI=true so
 #                a missing adapter fails rather than skips
-#   convolve     gpu-bench convolve 4096, widths 5,11,41, separable+general, webgpu
+#   e2e          gpu-bench e2e --preset medium (8 visits x 4 CCDs of 2048^2 onto 4000^2,
+#                MEANCLIP), gpu-coadd on webgpu and on cpu with every core, no peers:
+#                per-CCD time, the webgpu/cpu ratio, stage timings, transfers
+#   convolve     (only when asked) gpu-bench convolve 4096, widths 5,11,41, webgpu
 #   warp         gpu-bench warp 4096 lanczos3, webgpu
 #   stack        gpu-bench stack 4096, N=10 (and 32 when memory allows), MEAN/MEANCLIP/MEDIAN
 # then prints the summary table last.
@@ -22,7 +25,8 @@
 #   --only=a,b        GPU_MACHINE_ONLY=a,b          run only these steps (info always runs)
 #   GPU_MACHINE_TESTS="test/ops/x.test.ts ..."      conformance files to run
 #   GPU_MACHINE_DEADLINE_S=540                      overall deadline for the steps
-#   GPU_MACHINE_CONFORMANCE_S=150                   time limit of the conformance step
+#   GPU_MACHINE_CONFORMANCE_S=120                   time limit of the conformance step
+#   GPU_MACHINE_E2E_PRESET=medium                   e2e data set (tiny, small, medium)
 #   GPU_MACHINE_STACK_N=10,32                       stack input counts (default: 10, +32 if RAM allows)
 #   GPU_MACHINE_FORCE_DEB_LOADER=1                  use the carried libvulkan1 even if one is installed
 #   GPU_MACHINE_RT=/tmp/gpu-drp-rt                  where node, node_modules and the app are unpacked
@@ -33,7 +37,7 @@ REPO=$PWD
 
 DRY=${GPU_MACHINE_DRY_RUN:-0}
 ALLOW_SW=${GPU_MACHINE_ALLOW_SOFTWARE:-0}
-ONLY=${GPU_MACHINE_ONLY:-info,bandwidth,conformance,convolve,warp,stack}
+ONLY=${GPU_MACHINE_ONLY:-info,bandwidth,conformance,e2e,warp,stack}
 for a in "$@"; do
   case "$a" in
     --allow-software) ALLOW_SW=1 ;;
@@ -225,14 +229,24 @@ main() {
   local fails=0
   export CI=true
 
-  step bandwidth 45 node scripts/gpu-machine/bandwidth.mjs --sizes-mib "$BW" --repeats 20 --out "$OUT/bandwidth.json" "${sw[@]}" || fails=$((fails + 1))
+  step bandwidth 40 node scripts/gpu-machine/bandwidth.mjs --sizes-mib "$BW" --repeats 20 --out "$OUT/bandwidth.json" "${sw[@]}" || fails=$((fails + 1))
   # shellcheck disable=SC2086
-  step conformance "${GPU_MACHINE_CONFORMANCE_S:-150}" env NO_COLOR=1 node node_modules/vitest/vitest.mjs run $TESTS --reporter=default --reporter=json --outputFile="$OUT/conformance.json" || fails=$((fails + 1))
+  step conformance "${GPU_MACHINE_CONFORMANCE_S:-120}" env NO_COLOR=1 node node_modules/vitest/vitest.mjs run $TESTS --reporter=default --reporter=json --outputFile="$OUT/conformance.json" || fails=$((fails + 1))
   local bench=(node dist/src/cli/bin/gpu-bench.js)
+  local preset=${GPU_MACHINE_E2E_PRESET:-medium}
+  [ "$DRY" = 1 ] && preset=tiny
+  # The same data through gpu-coadd on each backend (the data are simulated once, by the
+  # first run); both records end up in OUT/e2e.json.
+  local e2e=("${bench[@]}" e2e --preset "$preset" --threads "$(nproc)" --skip-peers --warmup 0 --repeat 1 --data "$RT/e2e-data")
+  step e2e 200 bash -c '"$@" --backend webgpu --out "$0/e2e-webgpu.json" --report "$0/e2e-webgpu.md" &&
+    "$@" --backend cpu --out "$0/e2e-cpu.json" --report "$0/e2e-cpu.md"' "$RT" "${e2e[@]}" || fails=$((fails + 1))
+  node -e 'const fs = require("fs"); const [out, ...ins] = process.argv.slice(1);
+    const all = ins.filter((f) => fs.existsSync(f)).flatMap((f) => JSON.parse(fs.readFileSync(f, "utf8")));
+    if (all.length) fs.writeFileSync(out, JSON.stringify(all, null, 1));' "$OUT/e2e.json" "$RT/e2e-webgpu.json" "$RT/e2e-cpu.json"
   step convolve 100 "${bench[@]}" convolve --backend webgpu --sizes "$S" --widths 5,11,41 --kinds separable,general --warmup 2 "${REP[@]}" --out "$OUT/convolve.json" || fails=$((fails + 1))
-  step warp 60 "${bench[@]}" warp --backend webgpu --sizes "$S" --kernels lanczos3 --warmup 2 "${REP[@]}" --out "$OUT/warp.json" || fails=$((fails + 1))
+  step warp 50 "${bench[@]}" warp --backend webgpu --sizes "$S" --kernels lanczos3 --warmup 2 "${REP[@]}" --out "$OUT/warp.json" || fails=$((fails + 1))
   # --budget 8000: at N=32 one call moves ~6.4 GB host->GPU, so fewer repeats (never under 3)
-  step stack 170 "${bench[@]}" stack --backend webgpu --sizes "$S" --n "$NS" --statistics MEAN,MEANCLIP,MEDIAN --warmup 2 --budget 8000 "${REP[@]}" --out "$OUT/stack.json" || fails=$((fails + 1))
+  step stack 120 "${bench[@]}" stack --backend webgpu --sizes "$S" --n "$NS" --statistics MEAN,MEANCLIP,MEDIAN --warmup 2 --budget 8000 "${REP[@]}" --out "$OUT/stack.json" || fails=$((fails + 1))
 
   echo
   echo "== done in $((SECONDS - T0))s; files in OUT: $(cd "$OUT" && ls | tr '\n' ' ')"

@@ -128,6 +128,37 @@ if (rows.length) {
     "op's passes; gpu GB/s: the op's own byte count over gpu ms; of copy: that over the copy probe's best.",
   );
 }
+const e2e = load('e2e.json');
+if (Array.isArray(e2e) && e2e.length) {
+  say();
+  const by = Object.fromEntries(e2e.map((r) => [r.backend, r]));
+  const erows = e2e.map((r) => {
+    const st = r.e2e?.ours?.stageMs ?? {};
+    const total = Object.values(st).reduce((a, b) => a + b, 0);
+    // Stages that run on the compute backend; 'read' is the wait for the next files.
+    const dev = ['warp', 'weigh', 'warp+stack', 'stack', 'keep', 'detect', 'measure']
+      .map((k) => st[k] ?? 0)
+      .reduce((a, b) => a + b, 0);
+    const n = r.params?.calexps ?? 0;
+    return [
+      'e2e',
+      `${r.backend}${r.adapter ? ` (${r.adapter.description || r.adapter.device || ''})` : ''} threads=${r.threads}`,
+      f(r.median_ms / 1000, 1),
+      n ? f(r.median_ms / n, 0) : '-',
+      total ? `${((100 * dev) / total).toFixed(0)}%` : '-',
+      Object.entries(st)
+        .map(([k, v]) => `${k} ${Math.round(v)}`)
+        .join(', '),
+    ];
+  });
+  table(['op', 'backend', 'wall s', 'ms per CCD', 'compute share', 'stage ms'], erows);
+  if (by.webgpu && by.cpu)
+    say(
+      `e2e: cpu / webgpu wall = ${f(by.cpu.median_ms / by.webgpu.median_ms, 2)}x (same data, same machine; aim >= 50x)`,
+    );
+  say('compute share: compute stages over all stage time (the rest is waiting for reads and');
+  say('writing outputs); on webgpu an upper bound of the device-busy share.');
+}
 say('==============================================================================');
 const text = `${lines.join('\n')}\n`;
 writeFileSync(join(out, 'summary.txt'), text);
