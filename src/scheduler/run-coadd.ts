@@ -173,6 +173,15 @@ export interface UnitSummary {
   /** The backend that computed it (after any fallback). */
   readonly backend: string;
   readonly bytesRead: number;
+  /**
+   * Bytes the unit moved host -> device, device -> host and device -> device (WebGPU;
+   * null on the CPU backend): with the warps kept on the device, no warp goes either way.
+   */
+  readonly transfers: {
+    readonly uploadBytes: number;
+    readonly downloadBytes: number;
+    readonly deviceCopyBytes: number;
+  } | null;
   readonly timingsMs: Readonly<Record<string, number>>;
   readonly files: Readonly<Record<string, string>>;
 }
@@ -524,6 +533,7 @@ async function computeUnit(
     target.wcs,
   );
   const plan = planCoaddUnit(unit, o.statistic, budget, backend);
+  const moved0 = backend.kind === 'webgpu' ? { ...backend.transfers } : null;
   let bytesRead = 0;
   const nextVisit = prefetchVisits(unit);
   const readNext = async () => {
@@ -637,6 +647,14 @@ async function computeUnit(
         ? `webgpu (${backend.info().adapter?.description ?? 'adapter'})`
         : 'cpu',
     bytesRead,
+    transfers:
+      backend.kind === 'webgpu' && moved0
+        ? {
+            uploadBytes: backend.transfers.uploadBytes - moved0.uploadBytes,
+            downloadBytes: backend.transfers.downloadBytes - moved0.downloadBytes,
+            deviceCopyBytes: backend.transfers.deviceCopyBytes - moved0.deviceCopyBytes,
+          }
+        : null,
     timingsMs: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v)])),
     files,
   };

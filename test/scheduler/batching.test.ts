@@ -165,11 +165,29 @@ describe('the coadd does not depend on how the work is cut', () => {
       expectSameFiles(one, banded);
       // The default budget keeps the warps on the device; the 3 MiB one cannot and cuts
       // the work in bands through the host. MEDIAN takes the same two paths.
-      const plans = (root: string) =>
+      const summaries = (root: string) =>
         readdirSync(root, { recursive: true })
           .map(String)
           .filter((f) => f.endsWith('summary.json'))
-          .map((f) => (JSON.parse(readFileSync(join(root, f), 'utf8')) as UnitSummary).plan);
+          .sort()
+          .map((f) => JSON.parse(readFileSync(join(root, f), 'utf8')) as UnitSummary);
+      const plans = (root: string) => summaries(root).map((s) => s.plan);
+      // Kept on the device, no warp crosses to the host and back: per unit N warps x 3
+      // planes fewer bytes each way than through the host (down: less the 8 bytes per
+      // 64-pixel chunk that each warp's weight reduction brings back).
+      summaries(one).forEach((r, i) => {
+        const h = summaries(banded)[i] as UnitSummary;
+        const warpBytes = r.visits.length * 12 * r.bbox.width * r.bbox.height;
+        expect(r.transfers && h.transfers).toBeTruthy();
+        expect(h.transfers!.uploadBytes - r.transfers!.uploadBytes).toBeGreaterThanOrEqual(
+          warpBytes,
+        );
+        const chunkSums = r.visits.length * 8 * Math.ceil(r.bbox.width / 64) * r.bbox.height;
+        expect(h.transfers!.downloadBytes - r.transfers!.downloadBytes).toBeGreaterThanOrEqual(
+          warpBytes - chunkSums,
+        );
+        expect(r.transfers!.deviceCopyBytes).toBeGreaterThanOrEqual(warpBytes);
+      });
       expect(plans(one).map((p) => p.resident)).toEqual([true, true]);
       expect(plans(banded).map((p) => [p.resident, p.stackRows < 400])).toEqual([
         [false, true],
