@@ -15,6 +15,11 @@ struct Params {
   sat_bits: u32,
   intrp_bits: u32,
   sigma: f32,
+  // 0: Gaussian PSF template; 1: the kernel image psf_kernel (psf_w x psf_h, odd, centred).
+  psf_kind: u32,
+  psf_w: u32,
+  psf_h: u32,
+  _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -26,6 +31,7 @@ struct Params {
 @group(0) @binding(5) var<storage, read> radii: array<f32>;
 @group(0) @binding(6) var<storage, read_write> vals: array<f32>;
 @group(0) @binding(7) var<storage, read_write> flags_out: array<u32>;
+@group(0) @binding(8) var<storage, read> psf_kernel: array<f32>;
 
 const F_EDGE: u32 = 1u;
 const F_SAT: u32 = 2u;
@@ -36,6 +42,13 @@ const F_SHAPE: u32 = 32u;
 const F_PSFFLUX: u32 = 64u;
 const SUB: i32 = 5;
 const PI: f32 = 3.14159265358979;
+
+// Lanczos-3 at d (0 beyond |d| >= 3, 1 at 0).
+fn lanczos3(d: f32) -> f32 {
+  if (d == 0.0) { return 1.0; }
+  if (abs(d) >= 3.0) { return 0.0; }
+  return 3.0 * sin(PI * d) * sin(PI * d / 3.0) / (PI * PI * d * d);
+}
 
 fn usable(o: u32) -> bool {
   return (msk[o] & P.bad_bits) == 0u && is_finite_bits(img[o]) && is_finite_bits(vr[o]);
@@ -173,16 +186,68 @@ fn measure_sources(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
   var spi = 0.0;
   var spp = 0.0;
   var sppv = 0.0;
-  for (var y = y0; y <= y1; y++) {
-    let dy = f32(y - py) - cy;
-    for (var x = x0; x <= x1; x++) {
-      let o = u32(y * W + x);
-      if (!usable(o)) { continue; }
-      let dx = f32(x - px) - cx;
-      let pm = exp(-(dx * dx + dy * dy) * inv2s2) * norm;
-      spi = spi + pm * img[o];
-      spp = spp + pm * pm;
-      sppv = sppv + pm * pm * vr[o];
+  if (P.psf_kind == 1u) {
+    // The kernel shifted to the centroid by Lanczos-3 (spec.ts): c = n + f per axis,
+    // P(d) = sum_k wx[k] wy[k'] K(d - n - (k - 2)), over P's support box.
+    let kw = i32(P.psf_w);
+    let kh = i32(P.psf_h);
+    let khw = (kw - 1) / 2;
+    let khh = (kh - 1) / 2;
+    let nx = i32(floor(cx));
+    let ny = i32(floor(cy));
+    let fx = cx - f32(nx);
+    let fy = cy - f32(ny);
+    var wx: array<f32, 6>;
+    var wy: array<f32, 6>;
+    var sx = 0.0;
+    var sy = 0.0;
+    for (var k = 0; k < 6; k++) {
+      wx[k] = lanczos3(f32(k - 2) - fx);
+      wy[k] = lanczos3(f32(k - 2) - fy);
+      sx = sx + wx[k];
+      sy = sy + wy[k];
+    }
+    for (var k = 0; k < 6; k++) {
+      wx[k] = wx[k] / sx;
+      wy[k] = wy[k] / sy;
+    }
+    for (var my = -khh - 2; my <= khh + 3; my++) {
+      let y = py + ny + my;
+      if (y < 0 || y >= H) { continue; }
+      for (var mx = -khw - 2; mx <= khw + 3; mx++) {
+        let x = px + nx + mx;
+        if (x < 0 || x >= W) { continue; }
+        let o = u32(y * W + x);
+        if (!usable(o)) { continue; }
+        var pm = 0.0;
+        for (var ky = 0; ky < 6; ky++) {
+          let row = my - (ky - 2) + khh;
+          if (row < 0 || row >= kh) { continue; }
+          var acc = 0.0;
+          for (var kx = 0; kx < 6; kx++) {
+            let col = mx - (kx - 2) + khw;
+            if (col < 0 || col >= kw) { continue; }
+            acc = acc + wx[kx] * psf_kernel[u32(row * kw + col)];
+          }
+          pm = pm + wy[ky] * acc;
+        }
+        spi = spi + pm * img[o];
+        spp = spp + pm * pm;
+        sppv = sppv + pm * pm * vr[o];
+      }
+    }
+  } else {
+    for (var y = y0; y <= y1; y++) {
+      let dy = f32(y - py) - cy;
+      for (var x = x0; x <= x1; x++) {
+        let o = u32(y * W + x);
+        if (!usable(o)) { continue; }
+        let dx = f32(x - px) - cx;
+        let pm = exp(-(dx * dx + dy * dy) * inv2s2) * norm;
+        spi = spi + pm * img[o];
+        spp = spp + pm * pm;
+        sppv = sppv + pm * pm * vr[o];
+      }
     }
   }
   var psf_flux = spi / spp;

@@ -5,8 +5,11 @@
  * `stackWarps`, warps in visit order, as `gpu-coadd run` stacks them.
  *
  * Outputs: `deepCoadd` (ExposureF: image, mask with CLIPPED/REJECTED, variance, the tract
- * WCS, a Gaussian PSF whose sigma is the mean of every CCD's sigma in patch pixels, summed
- * in visit then detector order) and `deepCoadd_coverage`, the number of inputs kept per
+ * WCS, and the coadd PSF: the warps' PSF images averaged with weights stack weight x
+ * covered area, src/scheduler/coadd-steps.ts `coaddPsf`, as `gpu-coadd run` models it;
+ * a Gaussian whose sigma is the mean of every CCD's sigma in patch pixels, summed in
+ * visit then detector order, when no warp has a PSF image) and `deepCoadd_coverage`, the
+ * number of inputs kept per
  * pixel: storage class Bytes holding a FITS file with one int32 image HDU `COVERAGE`
  * (what `gpu-coadd run` writes as coverage.fits; the datastore has no integer-image
  * storage class, and an ExposureF would triple the size for a count).
@@ -15,8 +18,17 @@ import { z } from 'zod';
 import { fitsToBytes } from '../src/fits/writer.ts';
 import type { SkyMap } from '../src/geom/skymap.ts';
 import type { Exposure } from '../src/image/exposure.ts';
+import { ImagePsf } from '../src/image/psf.ts';
 import { defineConnections, input, output, prerequisiteInput } from '../src/pipe/index.ts';
-import { coaddExposure, coaddPsfSigma, stackWarps } from '../src/scheduler/coadd-steps.ts';
+import {
+  coaddExposure,
+  coaddPsf,
+  coaddPsfSigma,
+  psfGaussianSigma,
+  stackWarps,
+  type VisitPsf,
+} from '../src/scheduler/coadd-steps.ts';
+import { CoaddTaskError } from './errors.ts';
 import { BackendTask, type QuantumEnv } from './quantum-backend.ts';
 import { patchGrid } from './sky-grid.ts';
 import { getWarpFacts } from './warp-metadata.ts';
@@ -99,7 +111,18 @@ export class AssembleCoaddTask extends BackendTask<
       this.config.statistic,
       { numSigmaClip: this.config.numSigmaClip, numIter: this.config.numIter },
     );
-    const psfSigma = coaddPsfSigma(warps.flatMap((x) => x.facts.psfTerms));
+    const visits = warps.map(({ w, facts }): VisitPsf | null => {
+      if (!(facts.psfArea > 0)) return null;
+      if (!(w.psf instanceof ImagePsf)) {
+        throw new CoaddTaskError(
+          'TASK_BAD_INPUT',
+          `the direct warp of visit ${facts.visit} declares a PSF image (WARPPSFA) but carries no IMAGE PSF; rerun makeDirectWarp`,
+        );
+      }
+      return { psf: w.psf, area: facts.psfArea };
+    });
+    const psf = coaddPsf(visits, r.weights, coaddPsfSigma(warps.flatMap((x) => x.facts.psfTerms)));
+    const psfSigma = psfGaussianSigma(psf);
     let covered = 0;
     for (const c of r.coverage) if (c > 0) covered++;
     this.metadata.set('nWarps', warps.length);
@@ -114,7 +137,7 @@ export class AssembleCoaddTask extends BackendTask<
     this.metadata.set('psfSigma', psfSigma);
     this.metadata.set('coveredPixels', covered);
     return {
-      coadd: coaddExposure(r.coadd, grid.wcs, psfSigma),
+      coadd: coaddExposure(r.coadd, grid.wcs, psf),
       coverage: coverageFits(r.coverage, grid.bbox.width, grid.bbox.height),
     };
   }

@@ -1,9 +1,12 @@
 /**
  * DetectCoaddSourcesTask: per (tract, patch, band), sources detected on the coadd
- * (src/scheduler/coadd-steps.ts `detectCoadd`: PSF-smoothed with the coadd PSF's Gaussian
- * sigma, threshold `thresholdValue` x the smoothed per-pixel noise, footprints grown by
- * 2.4 sigma). No background is subtracted (the detect op does not; the coadd inputs are
- * background-subtracted calexps).
+ * (src/scheduler/coadd-steps.ts `detectCoadd`: smoothed with a Gaussian of the coadd
+ * PSF's effective sigma, threshold `thresholdValue` x the smoothed noise, which with
+ * `measureNoise` (default) is the variance plane's prediction scaled by the noise
+ * measured on the smoothed coadd (warping correlates it), footprints grown by 2.4
+ * sigma). No background is subtracted (the detect op does not; the coadd inputs are
+ * background-subtracted calexps). The measured ratio goes to the task metadata
+ * (`noiseRatio`) and to `deepCoadd_det`.
  *
  * Outputs: `deepCoadd_calexp` (the coadd with EDGE and DETECTED set in its mask; what
  * `gpu-coadd run` writes as coadd.fits) and `deepCoadd_det`, the footprints with their
@@ -22,8 +25,13 @@ import { BackendTask, type QuantumEnv } from './quantum-backend.ts';
 
 /** Config of {@link DetectCoaddSourcesTask}. */
 export const DetectCoaddSourcesConfig = z.object({
-  /** Threshold in units of the smoothed per-pixel noise (pixel_stdev). */
+  /** Threshold in units of the smoothed noise. */
   thresholdValue: z.number().positive().default(5),
+  /**
+   * Measure the smoothed coadd's noise and scale the threshold by its ratio to the
+   * variance plane's prediction (true, as `gpu-coadd run`); false: pixel_stdev alone.
+   */
+  measureNoise: z.boolean().default(true),
 });
 
 /** Inputs of {@link DetectCoaddSourcesTask.run}. */
@@ -76,16 +84,21 @@ export class DetectCoaddSourcesTask extends BackendTask<
     const { coadd } = inputs;
     const psfSigma = coaddPsfSigmaOf(coadd, 'the deepCoadd');
     const threshold = this.config.thresholdValue;
-    const det = await detectCoadd(env.backend, coadd.maskedImage, psfSigma, threshold);
+    const det = await detectCoadd(env.backend, coadd.maskedImage, psfSigma, threshold, {
+      measureNoise: this.config.measureNoise,
+    });
     const mi = new MaskedImage(coadd.image, det.mask, coadd.variance);
     const calexp = new Exposure(mi, coadd.info());
     const fp = det.footprints;
     this.metadata.set('nFootprints', fp?.count ?? 0);
     this.metadata.set('nPeaks', fp?.peakX.length ?? 0);
     this.metadata.set('psfSigma', psfSigma);
+    const noiseRatio = det.noise ? det.noise.ratio : 1;
+    this.metadata.set('noiseRatio', noiseRatio);
+    const meta = { psfSigma, thresholdValue: threshold, noiseRatio };
     const detections: Record<string, StructuredData> = fp
-      ? encodeFootprints(fp, { psfSigma, thresholdValue: threshold })
-      : { format: 'gpu_drp.FootprintSet/1', empty: true, psfSigma, thresholdValue: threshold };
+      ? encodeFootprints(fp, meta)
+      : { format: 'gpu_drp.FootprintSet/1', empty: true, ...meta };
     return { calexp, detections };
   }
 }

@@ -10,7 +10,7 @@ import { MakeDirectWarpTask } from './make-direct-warp.ts';
 import { MeasureCoaddSourcesTask } from './measure-coadd-sources.ts';
 
 export { AssembleCoaddTask, coverageFits } from './assemble-coadd.ts';
-export { coaddPsfSigmaOf } from './coadd-psf.ts';
+export { coaddPsfOf, coaddPsfSigmaOf } from './coadd-psf.ts';
 export { DetectCoaddSourcesTask } from './detect-coadd-sources.ts';
 export { CoaddTaskError, type CoaddTaskErrorCode } from './errors.ts';
 export { decodeFootprints, encodeFootprints, FOOTPRINT_FORMAT } from './footprint-codec.ts';

@@ -6,14 +6,16 @@
  * The CCDs are those whose pixel outline, mapped through the sky, lands on the patch box
  * (the test `gpu-coadd run` plans with, src/scheduler/plan.ts), in detector order; the warp
  * is src/scheduler/coadd-steps.ts `warpVisit`, so it equals the scheduler's warp of the
- * visit. The output `directWarp` carries the tract WCS, a Gaussian PSF (mean of the CCDs'
- * sigmas in patch pixels) and, in its metadata, the visit, the CCD count and each CCD's
- * PSF sigma (./warp-metadata.ts) for assembly. No CCD on the patch: NoWorkFound.
+ * visit. The output `directWarp` carries the tract WCS, the visit's PSF on the patch grid
+ * (coadd-steps `visitPsf`: the CCDs' kernel images resampled and averaged by covered
+ * area; a Gaussian of the mean sigma when no CCD has a PSF model) and, in its metadata,
+ * the visit, the CCD count, each CCD's PSF sigma and the PSF image's weight
+ * (./warp-metadata.ts) for assembly. No CCD on the patch: NoWorkFound.
  */
 import { z } from 'zod';
 import type { SkyMap } from '../src/geom/skymap.ts';
 import { Exposure } from '../src/image/exposure.ts';
-import { GaussianPsf, kernelSizeForSigma } from '../src/image/psf.ts';
+import { GaussianPsf, kernelSizeForSigma, type Psf } from '../src/image/psf.ts';
 import { sourceRegion } from '../src/ops/warp/region.ts';
 import type { WarpSource } from '../src/ops/warp/spec.ts';
 import {
@@ -24,7 +26,13 @@ import {
   prerequisiteInput,
   type QuantumRefs,
 } from '../src/pipe/index.ts';
-import { coaddPsfSigma, coaddPsfTerms, warpVisit } from '../src/scheduler/coadd-steps.ts';
+import {
+  coaddPsfSigma,
+  coaddPsfTerms,
+  type PsfImageInput,
+  visitPsf,
+  warpVisit,
+} from '../src/scheduler/coadd-steps.ts';
 import { CoaddTaskError } from './errors.ts';
 import { BackendTask, type QuantumEnv, sortRefsBy } from './quantum-backend.ts';
 import { patchGrid } from './sky-grid.ts';
@@ -88,7 +96,7 @@ export class MakeDirectWarpTask extends BackendTask<
   async runWith(inputs: MakeDirectWarpInputs, env: QuantumEnv): Promise<MakeDirectWarpOutputs> {
     const grid = patchGrid(inputs.skyMap, env.dataId);
     const sources: WarpSource[] = [];
-    const psfInputs: Array<{ psfSigma: number | null; wcs: NonNullable<Exposure['wcs']> }> = [];
+    const psfInputs: Array<PsfImageInput & { psfSigma: number | null }> = [];
     for (const e of inputs.calexps) {
       if (!e.wcs) {
         throw new CoaddTaskError(
@@ -98,7 +106,12 @@ export class MakeDirectWarpTask extends BackendTask<
       }
       if ('reason' in sourceRegion({ wcs: e.wcs, bbox: e.bbox }, grid)) continue;
       sources.push({ maskedImage: e.maskedImage, wcs: e.wcs });
-      psfInputs.push({ psfSigma: e.psf ? e.psf.sigma : null, wcs: e.wcs });
+      psfInputs.push({
+        psfSigma: e.psf ? e.psf.sigma : null,
+        psf: e.psf,
+        wcs: e.wcs,
+        bbox: e.bbox,
+      });
     }
     if (sources.length === 0) {
       throw new NoWorkFound(
@@ -107,16 +120,20 @@ export class MakeDirectWarpTask extends BackendTask<
     }
     const warp = await warpVisit(env.backend, sources, grid, this.config.warpingKernelName);
     const psfTerms = coaddPsfTerms(psfInputs, grid.wcs);
-    const visitSigma = coaddPsfSigma(psfTerms);
-    const size = kernelSizeForSigma(visitSigma);
-    const directWarp = new Exposure(warp, {
-      wcs: grid.wcs,
-      psf: new GaussianPsf(size, size, visitSigma),
-    });
+    const image = visitPsf(psfInputs, grid);
+    let psf: Psf;
+    if (image) psf = image.psf;
+    else {
+      const visitSigma = coaddPsfSigma(psfTerms);
+      const size = kernelSizeForSigma(visitSigma);
+      psf = new GaussianPsf(size, size, visitSigma);
+    }
+    const directWarp = new Exposure(warp, { wcs: grid.wcs, psf });
     setWarpFacts(directWarp.metadata, {
       visit: Number(env.dataId.visit),
       nCcd: sources.length,
       psfTerms,
+      psfArea: image ? image.area : 0,
     });
     let covered = 0;
     for (const v of warp.image.data) if (!Number.isNaN(v)) covered++;

@@ -1,7 +1,8 @@
 /**
  * MeasureCoaddSourcesTask: per (tract, patch, band), every peak of `deepCoadd_det`
  * measured on `deepCoadd_calexp` (src/scheduler/coadd-steps.ts `measureCoadd`: centroids,
- * adaptive moments, PSF and aperture fluxes in nJy with errors, flags, and (ra, dec) from
+ * adaptive moments, PSF fluxes with the coadd's PSF model as template and aperture
+ * fluxes, in nJy with errors, flags, and (ra, dec) from
  * the sky map's tract WCS) into `deepCoadd_meas`, a SourceCatalog (Parquet through the
  * datastore) with the columns of `gpu-coadd run`'s sources.parquet. No footprints: an
  * empty quantum (NoWorkFound), as `gpu-coadd run` then writes no catalog.
@@ -18,7 +19,7 @@ import {
   prerequisiteInput,
 } from '../src/pipe/index.ts';
 import { measureCoadd } from '../src/scheduler/coadd-steps.ts';
-import { coaddPsfSigmaOf } from './coadd-psf.ts';
+import { coaddPsfOf } from './coadd-psf.ts';
 import { decodeFootprints } from './footprint-codec.ts';
 import { BackendTask, type QuantumEnv } from './quantum-backend.ts';
 import { patchGrid } from './sky-grid.ts';
@@ -85,14 +86,8 @@ export class MeasureCoaddSourcesTask extends BackendTask<
       throw new NoWorkFound('no footprints were detected on the coadd');
     const footprints = decodeFootprints(inputs.detections);
     const grid = patchGrid(inputs.skyMap, env.dataId);
-    const psfSigma = coaddPsfSigmaOf(inputs.calexp, 'the deepCoadd_calexp');
-    const m = await measureCoadd(
-      env.backend,
-      inputs.calexp.maskedImage,
-      footprints,
-      psfSigma,
-      grid.wcs,
-    );
+    const psf = coaddPsfOf(inputs.calexp, 'the deepCoadd_calexp');
+    const m = await measureCoadd(env.backend, inputs.calexp.maskedImage, footprints, psf, grid.wcs);
     const catalog = m.catalog as Catalog;
     this.metadata.set('nSources', catalog.length);
     return { catalog };

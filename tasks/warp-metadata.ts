@@ -1,10 +1,14 @@
 /**
  * What a direct warp carries in its metadata (primary FITS header) so that assembly can
  * reproduce `gpu-coadd run`'s coadd PSF exactly: the visit, the number of CCDs warped,
- * and each CCD's PSF sigma in patch pixels (one key per CCD, in detector order, doubles
- * written in their shortest round-trip form, so the values read back are the same bits).
- * The coadd's sigma is the mean of all warps' terms summed in visit then detector order
- * (src/scheduler/coadd-steps.ts coaddPsfSigma).
+ * each CCD's PSF sigma in patch pixels (one key per CCD, in detector order, doubles
+ * written in their shortest round-trip form, so the values read back are the same bits),
+ * and the weight of the warp's PSF image (WARPPSFA: patch pixels covered by its CCDs
+ * that have a PSF model; 0 when none has). The warp's PSF HDU then holds the visit's
+ * kernel image on the patch grid (src/scheduler/coadd-steps.ts visitPsf; float64, read
+ * back as the same bits), and assembly averages those images (coaddPsf); without any,
+ * the coadd PSF is a Gaussian whose sigma is the mean of all warps' sigma terms summed
+ * in visit then detector order (coaddPsfSigma).
  */
 import type { Header } from '../src/fits/header.ts';
 import { CoaddTaskError } from './errors.ts';
@@ -21,6 +25,8 @@ export function psfTermKey(k: number): string {
 }
 /** Most PSF terms one warp can carry (4-digit keys). */
 export const MAX_PSF_TERMS = 9999;
+/** Weight of the warp's PSF kernel image in the coadd PSF: patch pixels (0: none). */
+export const WARP_PSF_AREA_KEY = 'WARPPSFA';
 
 /** The warp facts kept in its metadata. */
 export interface WarpFacts {
@@ -28,6 +34,11 @@ export interface WarpFacts {
   readonly nCcd: number;
   /** Per-CCD PSF sigma, patch pixels, in detector order. */
   readonly psfTerms: readonly number[];
+  /**
+   * Patch pixels covered by the CCDs whose PSF images make the warp's PSF (its weight in
+   * the coadd PSF); 0 when the warp's PSF is only a Gaussian of the mean sigma.
+   */
+  readonly psfArea: number;
 }
 
 /** Writes `facts` into `header`. */
@@ -44,6 +55,7 @@ export function setWarpFacts(header: Header, facts: WarpFacts): void {
   facts.psfTerms.forEach((t, i) => {
     header.set(psfTermKey(i + 1), t, '[pixel] CCD PSF sigma on the patch grid');
   });
+  header.set(WARP_PSF_AREA_KEY, facts.psfArea, '[pixel] weight of the PSF image (patch px)');
 }
 
 /** Reads the facts back. @throws CoaddTaskError TASK_BAD_INPUT when keys are missing */
@@ -61,5 +73,7 @@ export function getWarpFacts(header: Header, what = 'the warp'): WarpFacts {
   const n = num(WARP_NPSF_KEY);
   const psfTerms: number[] = [];
   for (let k = 1; k <= n; k++) psfTerms.push(num(psfTermKey(k)));
-  return { visit: num(WARP_VISIT_KEY), nCcd: num(WARP_NCCD_KEY), psfTerms };
+  // Warps written before the key existed carry a Gaussian PSF only.
+  const psfArea = header.get(WARP_PSF_AREA_KEY) === undefined ? 0 : num(WARP_PSF_AREA_KEY);
+  return { visit: num(WARP_VISIT_KEY), nCcd: num(WARP_NCCD_KEY), psfTerms, psfArea };
 }

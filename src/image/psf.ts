@@ -17,11 +17,15 @@
 
 import type { ImageHduInput } from '../fits/hdu.ts';
 import { Header } from '../fits/header.ts';
+import type { Matrix2 } from '../geom/wcs.ts';
 import { ExposureError, type ExposureErrorContext } from './exposure-errors.ts';
 import { ImageF } from './image.ts';
 
 /** FWHM / sigma of a Gaussian: 2 sqrt(2 ln 2). */
 export const FWHM_PER_SIGMA = 2 * Math.sqrt(2 * Math.LN2);
+
+/** |sum - 1| below which an ImagePsf keeps its kernel values as given (already normalized). */
+export const NORMALIZED_SUM_TOLERANCE = 1e-12;
 
 /** EXTNAME of the PSF extension of an exposure file. */
 export const PSF_EXTNAME = 'PSF';
@@ -201,6 +205,11 @@ export class DoubleGaussianPsf extends Psf {
  * A PSF given by an odd-sized kernel image centred on its middle pixel (LSST's
  * KernelPsf with a FixedKernel). The image is copied and normalized to sum 1;
  * second moments are the image's unweighted moments about its centroid.
+ *
+ * Normalization is idempotent: values whose float64 sum is already within
+ * {@link NORMALIZED_SUM_TOLERANCE} of 1 are kept as given, so a kernel written to FITS
+ * (float64) and read back is the very same bits (a second division by a sum of
+ * 1 + 1e-16 would change the last bit of some values).
  */
 export class ImagePsf extends Psf {
   readonly kind = 'image' as const;
@@ -241,7 +250,11 @@ export class ImagePsf extends Psf {
       );
     }
     this.kernel = new Float64Array(n);
-    for (let i = 0; i < n; i++) this.kernel[i] = image.data[i]! / sum;
+    if (Math.abs(sum - 1) <= NORMALIZED_SUM_TOLERANCE) {
+      for (let i = 0; i < n; i++) this.kernel[i] = image.data[i]!;
+    } else {
+      for (let i = 0; i < n; i++) this.kernel[i] = image.data[i]! / sum;
+    }
     this.moments = imageMoments(this.kernel, image.width, image.height);
   }
 
@@ -400,4 +413,148 @@ function checkPositive(v: number, name: string): void {
 /** An odd kernel size that holds +-`nSigma` sigma: 2 ceil(nSigma sigma) + 1 pixels. */
 export function kernelSizeForSigma(sigma: number, nSigma = 5): number {
   return 2 * Math.ceil(nSigma * sigma) + 1;
+}
+
+/** A square, odd-sized kernel image: `size x size` float64 values, row-major, centred. */
+export interface KernelImage {
+  readonly size: number;
+  readonly values: Float64Array;
+}
+
+/** Largest side of a resampled kernel, pixels (a guard against degenerate maps). */
+export const MAX_WARPED_KERNEL_SIZE = 255;
+
+/**
+ * Lanczos-3 weights for the six taps around `t` (taps floor(t) - 2 .. floor(t) + 3, at
+ * distances t - tap), normalized to sum 1 so that a constant interpolates exactly.
+ */
+function lanczos3Taps(t: number, out: Float64Array): number {
+  const i0 = Math.floor(t) - 2;
+  let sum = 0;
+  for (let k = 0; k < 6; k++) {
+    const d = t - (i0 + k);
+    let w: number;
+    if (d === 0) w = 1;
+    else if (Math.abs(d) >= 3) w = 0;
+    else
+      w = (3 * Math.sin(Math.PI * d) * Math.sin((Math.PI * d) / 3)) / (Math.PI * Math.PI * d * d);
+    out[k] = w;
+    sum += w;
+  }
+  for (let k = 0; k < 6; k++) out[k] = (out[k] as number) / sum;
+  return i0;
+}
+
+/**
+ * A PSF kernel image resampled onto another pixel grid through a local linear map, as
+ * the warp resamples the pixels the PSF belongs to (LSST's WarpedPsf, with the warp's
+ * affine approximation at one point).
+ *
+ * `toSource` is the Jacobian d(source pixel) / d(target pixel) (2 x 2, rows x then y)
+ * where the PSF is wanted. The target value at offset (u, v) from the kernel centre is
+ * the source kernel at (a, b) = toSource (u, v), interpolated with Lanczos-3 (the
+ * warp's default kernel; 0 outside the source kernel). The result is square and odd,
+ * of half-size ceil(largest |u| or |v| of the source kernel's corners mapped to the
+ * target), and normalized to sum 1 (so the area factor |det| drops out).
+ *
+ * @param kernel source kernel values, row-major, `width x height` (odd), centred
+ * @throws ExposureError EXPOSURE_BAD_PSF for a singular or non-finite map, or a result
+ *   wider than {@link MAX_WARPED_KERNEL_SIZE}
+ */
+export function warpKernelImage(
+  kernel: ArrayLike<number>,
+  width: number,
+  height: number,
+  toSource: Matrix2,
+): KernelImage {
+  checkKernelSize(width, height);
+  const [[m11, m12], [m21, m22]] = toSource;
+  const det = m11 * m22 - m12 * m21;
+  if (!(Number.isFinite(det) && det !== 0)) {
+    throw new ExposureError(
+      'EXPOSURE_BAD_PSF',
+      `cannot resample a PSF through the singular map [[${m11}, ${m12}], [${m21}, ${m22}]]; check both WCSs`,
+    );
+  }
+  const hw = (width - 1) / 2;
+  const hh = (height - 1) / 2;
+  // Target offsets of the source kernel's corners (inverse map).
+  let reach = 1;
+  for (const [a, b] of [
+    [hw, hh],
+    [hw, -hh],
+    [-hw, hh],
+    [-hw, -hh],
+  ] as const) {
+    const u = (m22 * a - m12 * b) / det;
+    const v = (-m21 * a + m11 * b) / det;
+    reach = Math.max(reach, Math.abs(u), Math.abs(v));
+  }
+  const r = Math.ceil(reach - 1e-9);
+  const size = 2 * r + 1;
+  if (size > MAX_WARPED_KERNEL_SIZE) {
+    throw new ExposureError(
+      'EXPOSURE_BAD_PSF',
+      `a ${width}x${height} PSF kernel resampled through this map needs ${size} pixels (> ${MAX_WARPED_KERNEL_SIZE}); check the pixel scales`,
+    );
+  }
+  const values = new Float64Array(size * size);
+  const wx = new Float64Array(6);
+  const wy = new Float64Array(6);
+  let sum = 0;
+  for (let j = 0; j < size; j++) {
+    const v = j - r;
+    for (let i = 0; i < size; i++) {
+      const u = i - r;
+      const a = m11 * u + m12 * v + hw;
+      const b = m21 * u + m22 * v + hh;
+      if (a <= -3 || b <= -3 || a >= width + 2 || b >= height + 2) continue;
+      const ix0 = lanczos3Taps(a, wx);
+      const iy0 = lanczos3Taps(b, wy);
+      let acc = 0;
+      for (let ky = 0; ky < 6; ky++) {
+        const y = iy0 + ky;
+        if (y < 0 || y >= height) continue;
+        const wyk = wy[ky] as number;
+        if (wyk === 0) continue;
+        let row = 0;
+        for (let kx = 0; kx < 6; kx++) {
+          const x = ix0 + kx;
+          if (x < 0 || x >= width) continue;
+          row += (wx[kx] as number) * (kernel[y * width + x] as number);
+        }
+        acc += wyk * row;
+      }
+      values[j * size + i] = acc;
+      sum += acc;
+    }
+  }
+  if (!(sum > 0)) {
+    throw new ExposureError(
+      'EXPOSURE_BAD_PSF',
+      `the resampled PSF kernel sums to ${sum}; give a kernel image with a positive core`,
+    );
+  }
+  for (let k = 0; k < values.length; k++) values[k] = (values[k] as number) / sum;
+  return { size, values };
+}
+
+/**
+ * `kernel` (square, odd `size`) copied into the centre of a larger odd square of side
+ * `to`, zeros around it.
+ */
+export function padKernelImage(kernel: KernelImage, to: number): Float64Array {
+  if (to === kernel.size) return kernel.values.slice();
+  if (to < kernel.size || (to - kernel.size) % 2 !== 0) {
+    throw new ExposureError(
+      'EXPOSURE_BAD_PSF',
+      `cannot pad a ${kernel.size}-pixel kernel to ${to} pixels (must be larger and odd)`,
+    );
+  }
+  const out = new Float64Array(to * to);
+  const off = (to - kernel.size) / 2;
+  for (let j = 0; j < kernel.size; j++) {
+    out.set(kernel.values.subarray(j * kernel.size, (j + 1) * kernel.size), (j + off) * to + off);
+  }
+  return out;
 }

@@ -11,6 +11,12 @@
  *    (fraction of smoothed pure-noise pixels above 3 sigma), mask bits.
  * 3. cpu and webgpu give identical footprints and peaks end to end.
  * 4. Bad input: no variance, zero PSF width, all-NaN images, a huge saturated footprint.
+ * 5. Correlated noise (white noise convolved with [a, 1, a] x [a, 1, a], the variance
+ *    plane right per pixel but blind to the correlation, as on a warped coadd):
+ *    `thresholdNoise: 'measured'` finds the exact smoothed-noise ratio, the 5-sigma
+ *    false detections and the 3-sigma pixel fraction of Gaussian noise, crowded fields
+ *    included; the variance plane alone gives dozens of false detections; white noise
+ *    gives a ratio of 1; cpu and webgpu the same ratio and footprints.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { simulateCoadd } from '../../bench/detect.ts';
@@ -20,6 +26,7 @@ import { background } from '../../src/ops/background/index.ts';
 import {
   type DetectResult,
   detect,
+  detectionKernelSize,
   type FootprintSet,
   footprintLabels,
   footprintsCpu,
@@ -351,5 +358,194 @@ describe('detect bad input', () => {
       expect(set.peaksTruncated[big]).toBe(1);
     }
     expect(performance.now() - t0).toBeLessThan(60_000);
+  });
+});
+
+/**
+ * White noise of sigma `noise` convolved with k = [a, 1, a] x [a, 1, a], plus `add`
+ * (sources) when given; the variance plane holds the exact per-pixel variance of the
+ * correlated noise, noise^2 (sum k1^2)^2.
+ */
+function correlatedNoise(
+  seed: number,
+  w: number,
+  h: number,
+  a: number,
+  noise: number,
+  add?: MaskedImage,
+): MaskedImage {
+  const rng = new Rng(seed);
+  const white = new Float64Array((w + 2) * (h + 2));
+  for (let i = 0; i < white.length; i++) white[i] = noise * rng.normal();
+  const k = [a, 1, a];
+  const mi = MaskedImage.create(w, h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let v = add ? add.image.data[y * w + x]! : 0;
+      for (let j = 0; j < 3; j++)
+        for (let i = 0; i < 3; i++) v += k[i]! * k[j]! * white[(y + j) * (w + 2) + x + i]!;
+      mi.image.data[y * w + x] = v;
+    }
+  }
+  mi.variance.data.fill(noise * noise * (1 + 2 * a * a) ** 2);
+  return mi;
+}
+
+/**
+ * The sources of a simulateCoadd field without its (white) noise: the same field minus
+ * the same seed's field without sources (the noise is drawn before the sources).
+ */
+function sourcesOnly(o: Parameters<typeof simulateCoadd>[0]): MaskedImage {
+  const withSources = simulateCoadd(o).image.image.data;
+  const bare = simulateCoadd({ ...o, sources: 0 }).image.image.data;
+  const out = MaskedImage.create(o.width, o.height);
+  for (let p = 0; p < out.image.data.length; p++) out.image.data[p] = withSources[p]! - bare[p]!;
+  return out;
+}
+
+/**
+ * The exact ratio of the smoothed correlated noise to the variance plane's prediction:
+ * with g the detection kernel (1-D, normalized), k1 = [a, 1, a]:
+ * sum (g * k1)^2 / (sum g^2 sum k1^2) per axis, squared over the two axes, square-rooted.
+ */
+function correlatedRatio(a: number, sigma: number): number {
+  const n = detectionKernelSize(sigma);
+  const h = (n - 1) / 2;
+  const g: number[] = [];
+  for (let i = -h; i <= h; i++) g.push(Math.exp(-(i * i) / (2 * sigma * sigma)));
+  const gs = g.reduce((s, v) => s + v, 0);
+  const gn = g.map((v) => v / gs);
+  const k = [a, 1, a];
+  const conv = new Array<number>(n + 2).fill(0);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < 3; j++) conv[i + j] = conv[i + j]! + gn[i]! * k[j]!;
+  const c2 = conv.reduce((s, v) => s + v * v, 0);
+  const g2 = gn.reduce((s, v) => s + v * v, 0);
+  const k2 = 1 + 2 * a * a;
+  return c2 / (g2 * k2);
+}
+
+describe(`detect on correlated noise: thresholdNoise 'measured' (seed ${TEST_SEED})`, async () => {
+  const backends = await backendCases();
+  afterAll(disposeBackends);
+  const N = 1024;
+  const A = 0.1;
+  const SIGMA = 2;
+
+  it('white noise: the measured ratio is 1, and nothing reaches 5 sigma', async () => {
+    const mi = correlatedNoise(TEST_SEED, N, N, 0, 3);
+    const r = await detect(cpuBackend(), mi, {
+      psfSigma: SIGMA,
+      polarity: 'both',
+      thresholdNoise: 'measured',
+    });
+    expect(r.noise).not.toBeNull();
+    // ~2e4 independent beams: the robust sigma is good to ~1%.
+    expect(Math.abs(r.noise!.ratio - 1)).toBeLessThan(0.03);
+    expect(r.noise!.pixels).toBeGreaterThan(9e5);
+    expect(r.positive!.count + r.negative!.count).toBeLessThanOrEqual(2);
+    // Off by default: no noise measured, the variance plane as is.
+    const plain = await detect(cpuBackend(), mi, { psfSigma: SIGMA });
+    expect(plain.noise).toBeNull();
+  });
+
+  it('correlated noise: the exact ratio, and the false-detection rates of Gaussian noise', async () => {
+    const theory = correlatedRatio(A, SIGMA);
+    // The variance plane under-predicts the smoothed noise by this much.
+    expect(theory).toBeGreaterThan(1.35);
+    expect(theory).toBeLessThan(1.45);
+    const mi = correlatedNoise(TEST_SEED + 1, N, N, A, 3);
+    const r5 = await detect(cpuBackend(), mi, {
+      psfSigma: SIGMA,
+      polarity: 'both',
+      thresholdNoise: 'measured',
+    });
+    expect(Math.abs(r5.noise!.ratio / theory - 1)).toBeLessThan(0.03);
+    // 5 sigma: ~2e4 beams x 2.9e-7 per beam and sign, so almost surely none (as white
+    // noise) ...
+    expect(r5.positive!.count + r5.negative!.count).toBeLessThanOrEqual(2);
+    // ... where the variance plane alone cuts at 5 / 1.39 = 3.6 true sigma: dozens.
+    const naive = await detect(cpuBackend(), mi, { psfSigma: SIGMA, polarity: 'both' });
+    expect(naive.positive!.count + naive.negative!.count).toBeGreaterThan(20);
+    // The smoothed pixels above 3 measured sigma: the Gaussian tail 1.35e-3 (the band of
+    // the white-noise test above: clumps of correlated pixels scatter it by ~10%).
+    const r3 = await detect(cpuBackend(), mi, {
+      psfSigma: SIGMA,
+      thresholdValue: 3,
+      nSigmaToGrow: 0,
+      thresholdNoise: 'measured',
+    });
+    const area = r3.positive!.area.reduce((s, a) => s + a, 0);
+    const interior = (N - 28) ** 2;
+    expect(area / interior / 1.35e-3).toBeGreaterThan(0.65);
+    expect(area / interior / 1.35e-3).toBeLessThan(1.35);
+    // Significances are in measured-noise units: the smoothed variance was scaled.
+    expect(
+      r3.smoothed.variance.data[500 * N + 500]! / naive.smoothed.variance.data[500 * N + 500]!,
+    ).toBeCloseTo(r3.noise!.ratio ** 2, 5);
+  });
+
+  it('a field with sources: they inflate the ratio by less than 4%', async () => {
+    const mi = correlatedNoise(
+      TEST_SEED + 3,
+      N,
+      N,
+      A,
+      3,
+      // 600 sources of S/N 3..3000 in 1024^2: the density of the e2e bench's coadds
+      // (~1 detection per 1900 px). Faint sources below the mask add a little: measured
+      // +1.0..+2.2% over six seeds (1500 sources: +3..+4.4%; 4000 of S/N >= 6: +3..+6%).
+      sourcesOnly({
+        width: N,
+        height: N,
+        sources: 600,
+        psfSigma: SIGMA,
+        noise: 3,
+        seed: TEST_SEED + 2,
+        snrMin: 3,
+        snrMax: 3000,
+      }),
+    );
+    const r = await detect(cpuBackend(), mi, {
+      psfSigma: SIGMA,
+      thresholdNoise: 'measured',
+    });
+    expect(r.positive!.peakX.length).toBeGreaterThan(150);
+    const excess = r.noise!.ratio / correlatedRatio(A, SIGMA) - 1;
+    expect(excess).toBeGreaterThan(-0.01);
+    expect(excess).toBeLessThan(0.04);
+  });
+
+  it('cpu and webgpu measure the same ratio and give identical footprints', async () => {
+    const g = await webgpuOrNull();
+    if (!g) return expect(backends).toHaveLength(1);
+    const mi = correlatedNoise(
+      TEST_SEED + 5,
+      256,
+      256,
+      A,
+      5,
+      sourcesOnly({
+        width: 256,
+        height: 256,
+        sources: 60,
+        psfSigma: 1.6,
+        noise: 5,
+        seed: TEST_SEED + 4,
+      }),
+    );
+    const params = {
+      psfSigma: 1.6,
+      polarity: 'both' as const,
+      thresholdNoise: 'measured' as const,
+    };
+    const a = await detect(cpuBackend(), mi, params);
+    const b = await detect(g, mi, params);
+    expect(a.noise!.ratio).toBeGreaterThan(1.2);
+    expect(b.noise).toEqual(a.noise);
+    expect(a.positive!.count).toBeGreaterThan(10);
+    expect(expand(b.positive!)).toEqual(expand(a.positive!));
+    expect(expand(b.negative!)).toEqual(expand(a.negative!));
+    expect(b.mask.data).toEqual(a.mask.data);
   });
 });

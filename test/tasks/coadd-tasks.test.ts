@@ -14,8 +14,9 @@ import type { Catalog } from '../../src/catalog/table.ts';
 import { DiscreteSkyMap } from '../../src/geom/skymap.ts';
 import type { Exposure } from '../../src/image/exposure.ts';
 import { readExposure } from '../../src/image/exposure-fits.ts';
-import type { GaussianPsf } from '../../src/image/psf.ts';
+import { ImagePsf } from '../../src/image/psf.ts';
 import { makeTask, NoWorkFound, Pipeline, type PipelineTask } from '../../src/pipe/index.ts';
+import { psfGaussianSigma } from '../../src/scheduler/coadd-steps.ts';
 import { scanInputs } from '../../src/scheduler/inputs.ts';
 import { planCoadds, skymapTargets } from '../../src/scheduler/plan.ts';
 import { runCoadd, type UnitSummary } from '../../src/scheduler/run-coadd.ts';
@@ -171,12 +172,20 @@ describe('coadd tasks vs gpu-coadd run (tiny fixtures, CPU backend)', () => {
     out = { ...a, ...d, ...m };
   });
 
-  it('warps carry the visit, CCD count and per-CCD PSF sigmas', async () => {
+  it('warps carry the visit, CCD count, per-CCD PSF sigmas and the visit PSF image', async () => {
     const w = (await store.get(warpRefs[0] as DatasetRef)) as Exposure;
     const facts = getWarpFacts(w.metadata);
     expect(facts.visit).toBe(1003);
     expect(facts.nCcd).toBe(2);
     expect(facts.psfTerms).toHaveLength(2);
+    // The calexps carry IMAGE PSFs: the warp's PSF is their mean on the patch grid,
+    // weighted by the patch pixels each CCD covers (at most the whole patch box).
+    expect(w.psf).toBeInstanceOf(ImagePsf);
+    expect(facts.psfArea).toBeGreaterThan(0);
+    expect(facts.psfArea).toBeLessThanOrEqual(summary.bbox.width * summary.bbox.height + 1e-6);
+    // Same pixel scale on both grids: the effective width stays that of the CCDs.
+    expect((w.psf as ImagePsf).sigma / facts.psfTerms[0]!).toBeGreaterThan(0.95);
+    expect((w.psf as ImagePsf).sigma / facts.psfTerms[0]!).toBeLessThan(1.1);
     expect(w.bbox.width).toBe(summary.bbox.width);
     expect(w.bbox.minX).toBe(summary.bbox.minX);
     expect(tasks.warp.metadata.get('backend')).toBe('cpu');
@@ -189,7 +198,11 @@ describe('coadd tasks vs gpu-coadd run (tiny fixtures, CPU backend)', () => {
     expect(coadd.bbox.toString()).toBe(file.bbox.toString());
     expect(bytesOf(coadd.image.data).equals(bytesOf(file.image.data))).toBe(true);
     expect(bytesOf(coadd.variance.data).equals(bytesOf(file.variance.data))).toBe(true);
-    expect((coadd.psf as GaussianPsf).modelSigma).toBe(summary.psfSigma);
+    // The PSF: the same kernel image bits (an IMAGE PSF, float64 in FITS both ways).
+    expect(coadd.psf).toBeInstanceOf(ImagePsf);
+    expect(file.psf).toBeInstanceOf(ImagePsf);
+    expect(Array.from(coadd.psf!.kernelValues())).toEqual(Array.from(file.psf!.kernelValues()));
+    expect(psfGaussianSigma(coadd.psf!)).toBe(summary.psfSigma);
     // Before detection: no DETECTED bit; the scheduler's coadd.fits has them.
     const det = coadd.mask.planes.bitMask('DETECTED');
     expect(coadd.mask.data.some((m) => (m & det) !== 0)).toBe(false);
@@ -209,6 +222,13 @@ describe('coadd tasks vs gpu-coadd run (tiny fixtures, CPU backend)', () => {
     expect(bytesOf(calexp.mask.data).equals(bytesOf(file.mask.data))).toBe(true);
     expect(bytesOf(calexp.image.data).equals(bytesOf(file.image.data))).toBe(true);
     expect(bytesOf(calexp.variance.data).equals(bytesOf(file.variance.data))).toBe(true);
+    // Detection measured the coadd's smoothed noise: warping correlates it, so it is
+    // above the variance plane's prediction (Lanczos3: ~1.1-1.2).
+    const ratio = tasks.detect.metadata.get('noiseRatio') as number;
+    expect(ratio).toBeGreaterThan(1.03);
+    expect(ratio).toBeLessThan(1.3);
+    const det = (await store.get(out.detections as DatasetRef)) as Record<string, unknown>;
+    expect(det.noiseRatio).toBe(ratio);
   });
 
   it('deepCoadd_meas equals sources.parquet column by column', async () => {

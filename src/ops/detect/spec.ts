@@ -13,6 +13,18 @@
  *    s * image'(p) >= thresholdValue * sqrt(variance'(p)), with s = +1 (positive) or -1
  *    (negative polarity), image' finite and variance' finite and > 0. Pixels with zero,
  *    negative or non-finite variance are never detected.
+ *    With `thresholdNoise: 'measured'` (coadds), variance' is first multiplied by r^2,
+ *    r the measured / predicted noise of the smoothed image (result.ts
+ *    measureSmoothedNoise): warping correlates a coadd's noise, which K^2 * variance
+ *    does not describe (Lanczos3 warps: r ~ 1.15), so the cut is at `thresholdValue`
+ *    times the actual smoothed noise. r is computed on the host in float64 from the
+ *    smoothed planes (the same on both backends): the robust sigma (median - 15.87th
+ *    percentile: the lower half, which sources do not reach) of image' / sqrt(variance')
+ *    over a regular sample of unmasked pixels, leaving out squares of half-size 2 x
+ *    growth radius around every pixel beyond 5 sigma (the sources), where sigma starts
+ *    at the prediction (1) and is re-measured for up to 4 passes; rounded to 1e-4. It
+ *    plays the part of LSST's ScaleVarianceTask on coadds and of DynamicDetectionTask's
+ *    threshold factor (which measures the same ratio with PSF fluxes on sky objects).
  * 3. Connected components of the above pixels, 8-connectivity; components with fewer
  *    than `minPixels` pixels are dropped.
  * 4. Peaks: an above pixel p of a kept component is a peak when no above 8-neighbour q
@@ -29,6 +41,11 @@
  *    of their first pixel), so both backends give identical footprint sets.
  * 8. Mask: a copy of the input mask with EDGE on the unsmoothable border and DETECTED
  *    (DETECTED_NEGATIVE) on the grown footprints.
+ *
+ * The smoothing kernel is a Gaussian even when the PSF is not (a pixelized coadd PSF):
+ * callers pass the PSF's effective sigma (sqrt of its unweighted second moments). The
+ * cost is a little S/N for a matched filter; the threshold stays exact, because it is in
+ * units of the smoothed noise whatever the kernel.
  *
  * Caps (bad input): psfSigma must be > 0 and give a kernel of at most 255 pixels that
  * fits the image; an image with no finite positive variance is refused; the total peak
@@ -60,6 +77,16 @@ export const DetectParamsSchema = z.object({
   kernelSize: z.number().int().optional(),
   /** Most peaks kept per footprint (brightest first). */
   maxPeaksPerFootprint: z.number().int().min(1).default(1000),
+  /**
+   * What the threshold's sigma is: 'variance', the smoothed variance plane (K^2 *
+   * variance; LSST pixel_stdev), right for uncorrelated noise; 'measured', that times the
+   * measured ratio of the smoothed image's noise to it (for coadds: correlated noise).
+   */
+  thresholdNoise: z.enum(['variance', 'measured']).default('variance'),
+  /** Mask planes left out of the noise measurement (those the mask has). */
+  noiseBadPlanes: z
+    .array(z.string())
+    .default(['BAD', 'SAT', 'NO_DATA', 'EDGE', 'CR', 'INTRP', 'DETECTED', 'DETECTED_NEGATIVE']),
   /** Most peaks over the whole image before the list is cut (reported as peaksDropped). */
   maxPeaks: z
     .number()
@@ -88,6 +115,9 @@ export interface PreparedDetect {
   readonly edgeBits: number;
   readonly detectedBits: number;
   readonly detectedNegativeBits: number;
+  readonly thresholdNoise: 'variance' | 'measured';
+  /** Bits of `noiseBadPlanes` present in the mask. */
+  readonly noiseBadBits: number;
 }
 
 /** Default smoothing kernel side for `sigma` (LSST detection.py calculateKernelSize). */
@@ -174,5 +204,7 @@ export function prepareDetect(mi: MaskedImage, params: DetectParams): PreparedDe
     edgeBits: planes.bitMask('EDGE'),
     detectedBits: planes.bitMask('DETECTED'),
     detectedNegativeBits: planes.bitMask('DETECTED_NEGATIVE'),
+    thresholdNoise: p.thresholdNoise,
+    noiseBadBits: p.noiseBadPlanes.reduce((b, n) => (planes.has(n) ? b | planes.bitMask(n) : b), 0),
   };
 }

@@ -14,6 +14,11 @@ export interface MeasureSourcesArgs {
   readonly peakX: Int32Array;
   readonly peakY: Int32Array;
   readonly sigma: number;
+  /** 0: Gaussian PSF template; 1: the kernel image `psfKernel` (spec.ts). */
+  readonly psfKind: number;
+  readonly psfWidth: number;
+  readonly psfHeight: number;
+  readonly psfKernel: Float64Array;
   readonly radii: Float64Array;
   readonly centroidIter: number;
   readonly shapeIter: number;
@@ -40,6 +45,24 @@ const SUB = 5;
 /** Sub-pixel centre offsets (j + 0.5) / SUB - 0.5, pixels. */
 const SUB_OFF = Float64Array.from({ length: SUB }, (_, j) => (j + 0.5) / SUB - 0.5);
 
+/** Lanczos-3 at d (|d| < 3; 0 beyond, 1 at 0). */
+function lanczos3(d: number): number {
+  if (d === 0) return 1;
+  if (Math.abs(d) >= 3) return 0;
+  return (3 * Math.sin(Math.PI * d) * Math.sin((Math.PI * d) / 3)) / (Math.PI * Math.PI * d * d);
+}
+
+/** w[k + 2] = L3(k - f) for k = -2 .. 3, normalized to sum 1 (spec.ts, image PSF). */
+function shiftTaps(f: number, w: Float64Array): void {
+  let sum = 0;
+  for (let k = 0; k < 6; k++) {
+    const v = lanczos3(k - 2 - f);
+    w[k] = v;
+    sum += v;
+  }
+  for (let k = 0; k < 6; k++) w[k] = (w[k] as number) / sum;
+}
+
 /**
  * Measure sources [start, end). Each source's neighbourhood is first copied into a
  * float64 stamp (usable pixels' image and variance, 0 elsewhere, and a usability code),
@@ -64,6 +87,19 @@ export function measureSources(a: MeasureSourcesArgs): void {
   const shapeIter = a.shapeIter;
   const peakX = a.peakX;
   const peakY = a.peakY;
+  const psfImage = a.psfKind === 1;
+  const kw = a.psfWidth;
+  const kh = a.psfHeight;
+  const kernel = a.psfKernel;
+  const khw = (kw - 1) / 2;
+  const khh = (kh - 1) / 2;
+  // Template box sides (spec.ts: n - half - 2 .. n + half + 3) and scratch.
+  const tw = kw + 5;
+  const th = kh + 5;
+  const tplX = new Float64Array(kh * tw);
+  const tpl = new Float64Array(th * tw);
+  const wxs = new Float64Array(6);
+  const wys = new Float64Array(6);
   const out = a.vals;
   const outFlags = a.flags;
   const inv2s2 = 1 / (2 * sigma * sigma);
@@ -75,7 +111,7 @@ export function measureSources(a: MeasureSourcesArgs): void {
   const apF = new Float64Array(nap);
   const apV = new Float64Array(nap);
   // Stamp: half-size R around the peak covers every square used below.
-  const R = Math.max(rc, 12, ra);
+  const R = Math.max(rc, 12, ra, psfImage ? Math.max(khw, khh) + 5 : 0);
   const S = 2 * R + 1;
   const sI = new Float64Array(S * S);
   const sV = new Float64Array(S * S);
@@ -215,15 +251,67 @@ export function measureSources(a: MeasureSourcesArgs): void {
     let spi = 0;
     let spp = 0;
     let sppv = 0;
-    for (let j = j0; j <= j1; j++) {
-      const eyj = ey[j] as number;
-      const so = j * S;
-      for (let i = i0; i <= i1; i++) {
-        if (sOk[so + i] !== 2) continue;
-        const pm = (ex[i] as number) * eyj * norm;
-        spi += pm * (sI[so + i] as number);
-        spp += pm * pm;
-        sppv += pm * pm * (sV[so + i] as number);
+    if (psfImage) {
+      // The kernel shifted to the centroid: rows first (tplX, kernel rows x template
+      // columns), then columns (tpl, template rows x columns), both with Lanczos-3 taps.
+      const nx = Math.floor(cx);
+      const ny = Math.floor(cy);
+      shiftTaps(cx - nx, wxs);
+      shiftTaps(cy - ny, wys);
+      // Template column t is offset mx = t - khw - 2 from n; tap k reads kernel column
+      // mx - (k - 2) + khw = t - k.
+      for (let r = 0; r < kh; r++) {
+        const kr = r * kw;
+        const tr = r * tw;
+        for (let t = 0; t < tw; t++) {
+          let acc = 0;
+          for (let k = 0; k < 6; k++) {
+            const col = t - k;
+            if (col < 0 || col >= kw) continue;
+            acc += (wxs[k] as number) * (kernel[kr + col] as number);
+          }
+          tplX[tr + t] = acc;
+        }
+      }
+      for (let t = 0; t < th; t++) {
+        const tr = t * tw;
+        for (let u = 0; u < tw; u++) tpl[tr + u] = 0;
+        for (let k = 0; k < 6; k++) {
+          const row = t - k;
+          if (row < 0 || row >= kh) continue;
+          const w = wys[k] as number;
+          const xr = row * tw;
+          for (let u = 0; u < tw; u++)
+            tpl[tr + u] = (tpl[tr + u] as number) + w * (tplX[xr + u] as number);
+        }
+      }
+      // Template (u, t) sits at offset (nx - khw - 2 + u, ny - khh - 2 + t) from the peak.
+      const sx0 = nx - khw - 2 + R;
+      const sy0 = ny - khh - 2 + R;
+      for (let t = 0; t < th; t++) {
+        const y = py + sy0 + t - R;
+        if (y < 0 || y >= H) continue;
+        const so = (sy0 + t) * S + sx0;
+        const tr = t * tw;
+        for (let u = 0; u < tw; u++) {
+          if (sOk[so + u] !== 2) continue;
+          const pm = tpl[tr + u] as number;
+          spi += pm * (sI[so + u] as number);
+          spp += pm * pm;
+          sppv += pm * pm * (sV[so + u] as number);
+        }
+      }
+    } else {
+      for (let j = j0; j <= j1; j++) {
+        const eyj = ey[j] as number;
+        const so = j * S;
+        for (let i = i0; i <= i1; i++) {
+          if (sOk[so + i] !== 2) continue;
+          const pm = (ex[i] as number) * eyj * norm;
+          spi += pm * (sI[so + i] as number);
+          spp += pm * pm;
+          sppv += pm * pm * (sV[so + i] as number);
+        }
       }
     }
     // Adaptive moments.

@@ -52,9 +52,12 @@ export async function measureGpu(
         const radii = Float32Array.from(p.radii);
         const bRad = buf('measure radii', radii.byteLength);
         gpu.upload(bRad, radii);
+        const kernel = Float32Array.from(p.psfKernel);
+        const bKer = buf('measure psf kernel', kernel.byteLength);
+        gpu.upload(bKer, kernel);
         const bVals = buf('measure values', vals.byteLength);
         const bFlags = buf('measure flags', flags.byteLength);
-        const u = new Uint32Array(12);
+        const u = new Uint32Array(16);
         u.set([
           p.width,
           p.height,
@@ -69,6 +72,7 @@ export async function measureGpu(
           p.intrpBits >>> 0,
         ]);
         new Float32Array(u.buffer)[11] = p.sigma;
+        u.set([p.psfKind, p.psfWidth, p.psfHeight], 12);
         const bU = gpu.uniform('measure params', u);
         held.push(bU);
         const enc = gpu.device.createCommandEncoder({ label: 'measure' });
@@ -76,7 +80,7 @@ export async function measureGpu(
           enc,
           'measure sources',
           pipe,
-          gpu.bindGroup(pipe, 'measure', [bU, bImg, bVar, bMsk, bPk, bRad, bVals, bFlags]),
+          gpu.bindGroup(pipe, 'measure', [bU, bImg, bVar, bMsk, bPk, bRad, bVals, bFlags, bKer]),
           Math.ceil(n / 64),
         );
         gpu.device.queue.submit([enc.finish()]);

@@ -44,6 +44,7 @@ export {
   FLAG,
   MAX_APERTURE_RADIUS,
   MAX_APERTURES,
+  MAX_PSF_KERNEL_SIZE,
   type MeasureInput,
   type MeasureParams,
   MeasureParamsSchema,

@@ -18,9 +18,18 @@
  *   of a Gaussian source is its covariance). ixx, iyy, ixy = M (px^2);
  *   e1 = (ixx - iyy) / (ixx + iyy), e2 = 2 ixy / (ixx + iyy). Not positive definite or
  *   non-finite: NaN and `shape_flag`.
- * - PSF flux (LSST PsfFlux, unweighted least squares of the PSF model): P = exp(-|d -
- *   c|^2 / 2 sigma^2) / (2 pi sigma^2) (point-sampled, normalized Gaussian) over the
- *   ceil(4 sigma) square; F = sum P I / sum P^2, err = sqrt(sum P^2 V) / sum P^2.
+ * - PSF flux (LSST PsfFlux, unweighted least squares of the PSF model at the centroid):
+ *   F = sum P I / sum P^2, err = sqrt(sum P^2 V) / sum P^2, over the usable pixels of
+ *   the template's box. The template P depends on the PSF parameter:
+ *   - `gaussian`: P = exp(-|d - c|^2 / 2 sigma^2) / (2 pi sigma^2) (point-sampled,
+ *     normalized Gaussian) over the ceil(4 sigma) square;
+ *   - `image` (a pixelized PSF, e.g. a coadd's: the kernel image K, odd `width x height`,
+ *     centred, normalized to sum 1 on the host): K shifted to the centroid by Lanczos-3
+ *     interpolation. With c = n + f (n = floor(c), per axis), P(d) = sum_{kx, ky = -2..3}
+ *     wx[kx] wy[ky] K(d - n - k), w[k] = L3(k - f) normalized to sum 1 per axis, K = 0
+ *     outside its image; the box is d in [n - half - 2, n + half + 3] per axis (P's
+ *     support). `sigma` then only sets the centroid and shape weights and the flag
+ *     square (give the PSF's effective sigma).
  * - Aperture fluxes (radii default 3, 6, 9, 12 px) centred on c: each pixel weighs the
  *   fraction f of its area inside the circle (1 or 0 when its centre is more than
  *   0.7072 px inside or outside the edge, else the fraction of a 5 x 5 grid of
@@ -48,15 +57,61 @@ const OP = 'measure';
 export const MAX_APERTURES = 8;
 /** Largest aperture radius, pixels. */
 export const MAX_APERTURE_RADIUS = 64;
+/** Largest side of an `image` PSF kernel, pixels. */
+export const MAX_PSF_KERNEL_SIZE = 129;
+
+const sigmaSchema = z
+  .number()
+  .refine((s) => Number.isFinite(s) && s > 0, { message: 'must be > 0 (pixels)' });
+const kernelSideSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_PSF_KERNEL_SIZE)
+  .refine((n) => n % 2 === 1, { message: 'must be odd (the kernel is centred on a pixel)' });
+
+/** A circular Gaussian PSF of `sigma` pixels. */
+const GaussianPsfParamSchema = z.object({ kind: z.literal('gaussian'), sigma: sigmaSchema });
+
+/**
+ * A pixelized PSF: kernel image `values` (row-major, `width x height`, odd, centred on its
+ * middle pixel; normalized to sum 1 here) and the effective Gaussian `sigma` (pixels) for
+ * the centroid and shape weights.
+ */
+const ImagePsfParamSchema = z
+  .object({
+    kind: z.literal('image'),
+    width: kernelSideSchema,
+    height: kernelSideSchema,
+    values: z.custom<ArrayLike<number>>(
+      (v) => v instanceof Float64Array || v instanceof Float32Array || Array.isArray(v),
+      { message: 'must be a Float64Array, Float32Array or number[]' },
+    ),
+    sigma: sigmaSchema,
+  })
+  .superRefine((p, ctx) => {
+    if (p.values.length !== p.width * p.height) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['values'],
+        message: `needs ${p.width * p.height} values (width x height), got ${p.values.length}`,
+      });
+      return;
+    }
+    let sum = 0;
+    for (let i = 0; i < p.values.length; i++) sum += p.values[i] as number;
+    if (!(Number.isFinite(sum) && sum > 0)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['values'],
+        message: `must be finite with a positive sum (got ${sum})`,
+      });
+    }
+  });
 
 export const MeasureParamsSchema = z.object({
-  /** The PSF model (a circular Gaussian of `sigma` pixels). */
-  psf: z.object({
-    kind: z.literal('gaussian'),
-    sigma: z
-      .number()
-      .refine((s) => Number.isFinite(s) && s > 0, { message: 'must be > 0 (pixels)' }),
-  }),
+  /** The PSF model: a circular Gaussian, or a kernel image (a coadd's pixelized PSF). */
+  psf: z.discriminatedUnion('kind', [GaussianPsfParamSchema, ImagePsfParamSchema]),
   /** Aperture radii, pixels (LSST-like default 3, 6, 9, 12). */
   apertureRadii: z
     .array(z.number().positive().max(MAX_APERTURE_RADIUS))
@@ -116,6 +171,12 @@ export interface PreparedMeasure {
   readonly width: number;
   readonly height: number;
   readonly sigma: number;
+  /** The PSF flux template: 0 the Gaussian of `sigma`, 1 the kernel image. */
+  readonly psfKind: 0 | 1;
+  /** Kernel image sides (odd; 1 x 1 for the Gaussian) and values (float64, sum 1). */
+  readonly psfWidth: number;
+  readonly psfHeight: number;
+  readonly psfKernel: Float64Array;
   readonly radii: Float64Array;
   readonly centroidIter: number;
   readonly shapeIter: number;
@@ -164,10 +225,26 @@ export function prepareMeasure(input: MeasureInput, params: MeasureParams): Prep
     return b;
   };
   const radii = Float64Array.from([...p.apertureRadii].sort((a, b) => a - b));
+  let psfKernel = new Float64Array([1]);
+  let psfWidth = 1;
+  let psfHeight = 1;
+  if (p.psf.kind === 'image') {
+    const v = p.psf.values;
+    let sum = 0;
+    for (let i = 0; i < v.length; i++) sum += v[i] as number;
+    psfKernel = new Float64Array(v.length);
+    for (let i = 0; i < v.length; i++) psfKernel[i] = (v[i] as number) / sum;
+    psfWidth = p.psf.width;
+    psfHeight = p.psf.height;
+  }
   return {
     width: mi.width,
     height: mi.height,
     sigma: p.psf.sigma,
+    psfKind: p.psf.kind === 'image' ? 1 : 0,
+    psfWidth,
+    psfHeight,
+    psfKernel,
     radii,
     centroidIter: p.centroidIter,
     shapeIter: p.shapeIter,
