@@ -188,7 +188,7 @@ fn measure_sources(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
   var sppv = 0.0;
   if (P.psf_kind == 1u) {
     // The kernel shifted to the centroid by Lanczos-3 (spec.ts): c = n + f per axis,
-    // P(d) = sum_k wx[k] wy[k'] K(d - n - (k - 2)), over P's support box.
+    // P(d) = sum_k wx[k] wy[k'] K(d - n - (k - 2)), over the 4 sigma square.
     let kw = i32(P.psf_w);
     let kh = i32(P.psf_h);
     let khw = (kw - 1) / 2;
@@ -211,12 +211,10 @@ fn measure_sources(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
       wx[k] = wx[k] / sx;
       wy[k] = wy[k] / sy;
     }
-    for (var my = -khh - 2; my <= khh + 3; my++) {
-      let y = py + ny + my;
-      if (y < 0 || y >= H) { continue; }
-      for (var mx = -khw - 2; mx <= khw + 3; mx++) {
-        let x = px + nx + mx;
-        if (x < 0 || x >= W) { continue; }
+    for (var y = y0; y <= y1; y++) {
+      let my = y - py - ny;
+      for (var x = x0; x <= x1; x++) {
+        let mx = x - px - nx;
         let o = u32(y * W + x);
         if (!usable(o)) { continue; }
         var pm = 0.0;

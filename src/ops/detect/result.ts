@@ -60,6 +60,12 @@ export const MIN_NOISE_PIXELS = 1000;
  * would bias the measured sigma low), whatever the detection threshold.
  */
 export const NOISE_SOURCE_SIGMA = 5;
+/**
+ * |z| (predicted-noise units) beyond which a pixel is kept in the list the masking passes
+ * scan; a pass needs its cut (5 sigma about the median) at or above it, i.e. a measured
+ * sigma of at least ~0.5 (the variance plane over-predicting the noise twofold).
+ */
+const NOISE_LIST_Z = 2.5;
 /** Most source-masking passes of the noise measurement. */
 export const NOISE_PASSES = 4;
 /** About this many pixels are sampled for the noise (a regular grid). */
@@ -93,16 +99,9 @@ function select(a: Float64Array, n: number, k: number): number {
   return a[k] as number;
 }
 
-/** Quantile q of a[0 .. n) with linear interpolation between order statistics (moves elements). */
+/** Quantile q of a[0 .. n): the order statistic of rank round((n - 1) q) (moves elements). */
 function quantile(a: Float64Array, n: number, q: number): number {
-  const h = (n - 1) * q;
-  const k = Math.floor(h);
-  const lo = select(a, n, k);
-  if (k + 1 >= n || h === k) return lo;
-  // The (k+1)-th smallest is the minimum of the part above k after selection.
-  let hi = Number.POSITIVE_INFINITY;
-  for (let i = k + 1; i < n; i++) if ((a[i] as number) < hi) hi = a[i] as number;
-  return lo + (h - k) * (hi - lo);
+  return select(a, n, Math.round((n - 1) * q));
 }
 
 /**
@@ -126,7 +125,9 @@ function robustStats(a: Float64Array, n: number): { median: number; sigma: numbe
  * with |z - m| > NOISE_SOURCE_SIGMA x sigma (the sources, and negative artefacts), then
  * sets m and sigma to the median and median - 15.87th percentile of the samples left
  * (robustStats: the lower half, which sources do not reach); up to
- * NOISE_PASSES passes, until sigma changes by less than 1e-4 of itself. Starting from
+ * NOISE_PASSES passes, until sigma changes by less than 1e-4 of itself (or until the
+ * cut falls below NOISE_LIST_Z about 0, which the pixel list kept for the passes cannot
+ * serve: a variance plane that over-predicts twofold; the last sigma stands). Starting from
  * the prediction rather than from all pixels matters in crowded fields, where sources
  * inflate an unmasked first estimate so much that its cut would mask nothing. The ratio
  * is the last sigma rounded to 1e-4, so that float32 rounding differences between
@@ -147,20 +148,51 @@ export function measureSmoothedNoise(
   const nxs = W > off ? Math.floor((W - 1 - off) / step) + 1 : 0;
   const nys = H > off ? Math.floor((H - 1 - off) / step) + 1 : 0;
   // Sampled z by grid index (NaN: not usable), and the kept ones packed for statistics.
-  const zs = new Float64Array(nxs * nys);
+  const zs = new Float64Array(nxs * nys).fill(Number.NaN);
   const z = new Float64Array(nxs * nys);
+  // One pass over the image: z of every pixel, the samples, and the pixels with |z| >
+  // NOISE_LIST_Z (sources and the noise's tail), so that later passes scan only those.
+  let hotIdx = new Int32Array(1024);
+  let hotZ = new Float32Array(1024);
+  let nHot = 0;
   let n = 0;
-  for (let j = 0; j < nys; j++) {
-    const y = off + j * step;
-    for (let i = 0; i < nxs; i++) {
-      const q = y * W + off + i * step;
+  const list2 = NOISE_LIST_Z * NOISE_LIST_Z;
+  for (let y = 0; y < H; y++) {
+    const row = y * W;
+    // |z| > L as a^2 > L^2 v: no square root for the (many) quiet pixels.
+    for (let x = 0; x < W; x++) {
+      const q = row + x;
       const v = vr[q] as number;
       const a = img[q] as number;
-      let zz = Number.NaN;
-      if (v > 0 && v < Number.POSITIVE_INFINITY && a - a === 0 && ((msk[q] as number) & bad) === 0)
-        zz = a / Math.sqrt(v);
-      zs[j * nxs + i] = zz;
-      if (!Number.isNaN(zz)) z[n++] = zz;
+      if (!(a * a > list2 * v && v > 0 && v < Number.POSITIVE_INFINITY)) continue;
+      if (nHot === hotIdx.length) {
+        const gi = new Int32Array(2 * nHot);
+        gi.set(hotIdx);
+        hotIdx = gi;
+        const gz = new Float32Array(2 * nHot);
+        gz.set(hotZ);
+        hotZ = gz;
+      }
+      hotIdx[nHot] = q;
+      hotZ[nHot] = a / Math.sqrt(v);
+      nHot++;
+    }
+    if (y < off || (y - off) % step !== 0) continue;
+    const j = (y - off) / step;
+    for (let i = 0; i < nxs; i++) {
+      const q = row + off + i * step;
+      const v = vr[q] as number;
+      const a = img[q] as number;
+      if (
+        v > 0 &&
+        v < Number.POSITIVE_INFINITY &&
+        a - a === 0 &&
+        ((msk[q] as number) & bad) === 0
+      ) {
+        const zz = a / Math.sqrt(v);
+        zs[j * nxs + i] = zz;
+        z[n++] = zz;
+      }
     }
   }
   if (n < MIN_NOISE_PIXELS) return { ratio: 1, pixels: n, step, passes: 0 };
@@ -169,36 +201,30 @@ export function measureSmoothedNoise(
   let pixels = n;
   let passes = 0;
   const g = Math.max(2, 2 * p.growRadius);
-  // rowHit[y * nxs + i]: row y has a source pixel within g columns of sample column i.
-  const rowHit = new Uint8Array(H * nxs);
-  const prefix = new Int32Array(W + 1);
+  // hit[i * H + y]: row y has a source pixel within g columns of sample column i
+  // (column-major, so that the vertical pass below reads it in order).
+  const hit = new Uint8Array(H * nxs);
   const colPrefix = new Int32Array(H + 1);
   for (let pass = 0; pass < NOISE_PASSES; pass++) {
     const cut = NOISE_SOURCE_SIGMA * sigma;
-    rowHit.fill(0);
-    for (let y = 0; y < H; y++) {
-      const row = y * W;
-      let c = 0;
-      for (let x = 0; x < W; x++) {
-        const v = vr[row + x] as number;
-        const a = img[row + x] as number;
-        if (v > 0 && v < Number.POSITIVE_INFINITY && a - a === 0) {
-          if (Math.abs(a / Math.sqrt(v) - center) > cut) c++;
-        }
-        prefix[x + 1] = c;
-      }
-      if (c === 0) continue;
-      for (let i = 0; i < nxs; i++) {
-        const x = off + i * step;
-        if ((prefix[Math.min(W, x + g + 1)] as number) > (prefix[Math.max(0, x - g)] as number))
-          rowHit[y * nxs + i] = 1;
-      }
+    // The list holds every pixel beyond the cut only while cut - |center| >= NOISE_LIST_Z.
+    if (cut - Math.abs(center) < NOISE_LIST_Z) break;
+    hit.fill(0);
+    for (let h = 0; h < nHot; h++) {
+      if (!(Math.abs((hotZ[h] as number) - center) > cut)) continue;
+      const q = hotIdx[h] as number;
+      const y = (q / W) | 0;
+      const x = q - y * W;
+      const i0 = Math.max(0, Math.ceil((x - g - off) / step));
+      const i1 = Math.min(nxs - 1, Math.floor((x + g - off) / step));
+      for (let i = i0; i <= i1; i++) hit[i * H + y] = 1;
     }
     let kept = 0;
     for (let i = 0; i < nxs; i++) {
       let c = 0;
+      const o = i * H;
       for (let y = 0; y < H; y++) {
-        c += rowHit[y * nxs + i] as number;
+        c += hit[o + y] as number;
         colPrefix[y + 1] = c;
       }
       for (let j = 0; j < nys; j++) {

@@ -93,11 +93,6 @@ export function measureSources(a: MeasureSourcesArgs): void {
   const kernel = a.psfKernel;
   const khw = (kw - 1) / 2;
   const khh = (kh - 1) / 2;
-  // Template box sides (spec.ts: n - half - 2 .. n + half + 3) and scratch.
-  const tw = kw + 5;
-  const th = kh + 5;
-  const tplX = new Float64Array(kh * tw);
-  const tpl = new Float64Array(th * tw);
   const wxs = new Float64Array(6);
   const wys = new Float64Array(6);
   const out = a.vals;
@@ -111,8 +106,10 @@ export function measureSources(a: MeasureSourcesArgs): void {
   const apF = new Float64Array(nap);
   const apV = new Float64Array(nap);
   // Stamp: half-size R around the peak covers every square used below.
-  const R = Math.max(rc, 12, ra, psfImage ? Math.max(khw, khh) + 5 : 0);
+  const R = Math.max(rc, 12, ra);
   const S = 2 * R + 1;
+  // Kernel rows x stamp columns: the first pass of the image template.
+  const tplX = new Float64Array(psfImage ? kh * S : 0);
   const sI = new Float64Array(S * S);
   const sV = new Float64Array(S * S);
   /** 0: off the image, 1: on it but unusable, 2: usable. */
@@ -252,53 +249,47 @@ export function measureSources(a: MeasureSourcesArgs): void {
     let spp = 0;
     let sppv = 0;
     if (psfImage) {
-      // The kernel shifted to the centroid: rows first (tplX, kernel rows x template
-      // columns), then columns (tpl, template rows x columns), both with Lanczos-3 taps.
+      // The kernel shifted to the centroid over the 4 sigma square: rows first (tplX:
+      // the kernel rows the square needs x the square's columns), then each template
+      // value from six of those rows. Stamp pixel (i, j) is offset (i - R, j - R) from
+      // the peak; tap k of the centroid n + f reads kernel column
+      // (i - R) - n - (k - 2) + khw (spec.ts), the same for rows.
       const nx = Math.floor(cx);
       const ny = Math.floor(cy);
       shiftTaps(cx - nx, wxs);
       shiftTaps(cy - ny, wys);
-      // Template column t is offset mx = t - khw - 2 from n; tap k reads kernel column
-      // mx - (k - 2) + khw = t - k.
-      for (let r = 0; r < kh; r++) {
+      const rLo = Math.max(0, j0 - R - ny - 3 + khh);
+      const rHi = Math.min(kh - 1, j1 - R - ny + 2 + khh);
+      const colBase = khw - nx + 2 - R;
+      for (let r = rLo; r <= rHi; r++) {
         const kr = r * kw;
-        const tr = r * tw;
-        for (let t = 0; t < tw; t++) {
+        const tr = (r - rLo) * S;
+        for (let i = i0; i <= i1; i++) {
           let acc = 0;
+          const c0 = i + colBase;
           for (let k = 0; k < 6; k++) {
-            const col = t - k;
+            const col = c0 - k;
             if (col < 0 || col >= kw) continue;
             acc += (wxs[k] as number) * (kernel[kr + col] as number);
           }
-          tplX[tr + t] = acc;
+          tplX[tr + i] = acc;
         }
       }
-      for (let t = 0; t < th; t++) {
-        const tr = t * tw;
-        for (let u = 0; u < tw; u++) tpl[tr + u] = 0;
-        for (let k = 0; k < 6; k++) {
-          const row = t - k;
-          if (row < 0 || row >= kh) continue;
-          const w = wys[k] as number;
-          const xr = row * tw;
-          for (let u = 0; u < tw; u++)
-            tpl[tr + u] = (tpl[tr + u] as number) + w * (tplX[xr + u] as number);
-        }
-      }
-      // Template (u, t) sits at offset (nx - khw - 2 + u, ny - khh - 2 + t) from the peak.
-      const sx0 = nx - khw - 2 + R;
-      const sy0 = ny - khh - 2 + R;
-      for (let t = 0; t < th; t++) {
-        const y = py + sy0 + t - R;
-        if (y < 0 || y >= H) continue;
-        const so = (sy0 + t) * S + sx0;
-        const tr = t * tw;
-        for (let u = 0; u < tw; u++) {
-          if (sOk[so + u] !== 2) continue;
-          const pm = tpl[tr + u] as number;
-          spi += pm * (sI[so + u] as number);
+      const rowBase = khh - ny + 2 - R;
+      for (let j = j0; j <= j1; j++) {
+        const so = j * S;
+        const r0 = j + rowBase;
+        for (let i = i0; i <= i1; i++) {
+          if (sOk[so + i] !== 2) continue;
+          let pm = 0;
+          for (let k = 0; k < 6; k++) {
+            const r = r0 - k;
+            if (r < rLo || r > rHi) continue;
+            pm += (wys[k] as number) * (tplX[(r - rLo) * S + i] as number);
+          }
+          spi += pm * (sI[so + i] as number);
           spp += pm * pm;
-          sppv += pm * pm * (sV[so + u] as number);
+          sppv += pm * pm * (sV[so + i] as number);
         }
       }
     } else {

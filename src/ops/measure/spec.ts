@@ -20,16 +20,16 @@
  *   non-finite: NaN and `shape_flag`.
  * - PSF flux (LSST PsfFlux, unweighted least squares of the PSF model at the centroid):
  *   F = sum P I / sum P^2, err = sqrt(sum P^2 V) / sum P^2, over the usable pixels of
- *   the template's box. The template P depends on the PSF parameter:
+ *   the ceil(4 sigma) square around the peak (any region gives an unbiased F when the
+ *   model is right; the square keeps neighbours and cost down). The template P:
  *   - `gaussian`: P = exp(-|d - c|^2 / 2 sigma^2) / (2 pi sigma^2) (point-sampled,
- *     normalized Gaussian) over the ceil(4 sigma) square;
+ *     normalized Gaussian);
  *   - `image` (a pixelized PSF, e.g. a coadd's: the kernel image K, odd `width x height`,
  *     centred, normalized to sum 1 on the host): K shifted to the centroid by Lanczos-3
  *     interpolation. With c = n + f (n = floor(c), per axis), P(d) = sum_{kx, ky = -2..3}
  *     wx[kx] wy[ky] K(d - n - k), w[k] = L3(k - f) normalized to sum 1 per axis, K = 0
- *     outside its image; the box is d in [n - half - 2, n + half + 3] per axis (P's
- *     support). `sigma` then only sets the centroid and shape weights and the flag
- *     square (give the PSF's effective sigma).
+ *     outside its image. `sigma` sets the square, and the centroid and shape weights
+ *     (give the PSF's effective sigma).
  * - Aperture fluxes (radii default 3, 6, 9, 12 px) centred on c: each pixel weighs the
  *   fraction f of its area inside the circle (1 or 0 when its centre is more than
  *   0.7072 px inside or outside the edge, else the fraction of a 5 x 5 grid of
