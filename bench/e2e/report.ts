@@ -101,7 +101,7 @@ export function renderE2eReport(r: E2eRecord): string {
   );
   L.push('');
   L.push(
-    `Fluxes: gpu-coadd \`psf_flux\` and \`ap_flux_${APERTURE_RADIUS}\` (nJy); Source Extractor \`FLUX_AUTO\` and \`FLUX_APER\` of diameter ${2 * APERTURE_RADIUS} px (image units, which are nJy: SWarp kept the calexps' nJy with flux scale 1, so the conversion factor is 1).`,
+    `Fluxes: gpu-coadd \`psf_flux\` (a linear fit of the coadd's PSF model: the inputs' PSF kernel images resampled to the grid and averaged with the stack weights, when the coadd has one) and \`ap_flux_${APERTURE_RADIUS}\` (nJy); Source Extractor \`FLUX_AUTO\` and \`FLUX_APER\` of diameter ${2 * APERTURE_RADIUS} px (image units, which are nJy: SWarp kept the calexps' nJy with flux scale 1, so the conversion factor is 1).`,
   );
   L.push('');
   L.push('Completeness by AB magnitude (truth sources in the region; matched fraction):');
@@ -145,7 +145,11 @@ export function renderE2eReport(r: E2eRecord): string {
       '- SWarp: LANCZOS3, OVERSAMPLING 1, COMBINE_TYPE CLIPPED (its defaults CLIP_SIGMA 4, CLIP_AMPFRAC 0.3), MAP_WEIGHT inverse-variance weights per pixel, SUBTRACT_BACK N, flux scale 1, FSCALASTRO_TYPE NONE, resampled images in a scratch directory on disk (its normal way). gpu-coadd: MEANCLIP (3 sigma, 2 iterations) with one weight per warp (1 / mean variance), Lanczos3, per-pixel area factor.',
     );
     L.push(
-      `- Source Extractor on SWarp's coadd and weight map: Gaussian filter of the coadd PSF sigma ${e.settings.psfSigma.toFixed(3)} px (gpu-coadd's: the mean of the inputs'), DETECT_THRESH ${p.sextractor ? p.sextractor.detectThresh.toFixed(4) : '?'} = ${e.settings.threshold} x sqrt(sum k^2) / sum k. gpu-coadd thresholds the PSF-smoothed image at ${e.settings.threshold} sigma of the smoothed noise (from the variance plane); Source Extractor compares the filtered image with the RMS of the unfiltered background, and for white noise the smoothed RMS is sqrt(sum k^2) / sum k of it, so the two thresholds cut at the same S/N. DETECT_MINAREA 1, CLEAN N, BACK_TYPE MANUAL 0 (the calexps are background-subtracted and gpu-coadd subtracts none), apertures of radius 3, 6, 9, 12 px.`,
+      `- Source Extractor on SWarp's coadd and weight map: Gaussian filter of the coadd PSF sigma ${e.settings.psfSigma.toFixed(3)} px (gpu-coadd's: the mean of the inputs'), DETECT_THRESH ${p.sextractor ? p.sextractor.detectThresh.toFixed(4) : '?'} = ${e.settings.threshold} x sqrt(sum k^2) / sum k. ${
+        e.ours.noiseRatio === null
+          ? `gpu-coadd thresholds the PSF-smoothed image at ${e.settings.threshold} sigma of the smoothed noise (from the variance plane); Source Extractor compares the filtered image with the RMS of the unfiltered background, and for white noise the smoothed RMS is sqrt(sum k^2) / sum k of it, so the two thresholds cut at the same S/N.`
+          : `gpu-coadd thresholds the PSF-smoothed image at ${e.settings.threshold} sigma of the smoothed noise measured on the coadd: the variance plane's prediction times ${e.ours.noiseRatio.toFixed(4)}, because warping correlates the noise. Source Extractor compares the filtered image with the RMS of the unfiltered background, and for white noise the smoothed RMS is sqrt(sum k^2) / sum k of it; SWarp's Lanczos3 coadd has noise correlated as ours, so its cut is about ${e.ours.noiseRatio.toFixed(2)} times lower in true S/N than ours (${(e.settings.threshold / e.ours.noiseRatio).toFixed(2)} sigma), which shows in its false detections and faint completeness.`
+      } DETECT_MINAREA 1, CLEAN N, BACK_TYPE MANUAL 0 (the calexps are background-subtracted and gpu-coadd subtracts none), apertures of radius 3, 6, 9, 12 px.`,
     );
   }
   L.push(

@@ -148,6 +148,11 @@ export interface E2eDetails {
     readonly otherMs: number;
     readonly backendReason: string;
     readonly psfSigma: number;
+    /**
+     * Ratio of the PSF-smoothed coadd's measured noise to its variance plane's prediction,
+     * by which gpu-coadd scaled its threshold (null: a gpu-coadd that does not report it).
+     */
+    readonly noiseRatio: number | null;
     readonly sources: number;
   };
   readonly peers: {
@@ -309,6 +314,8 @@ interface CoaddSummary {
     band: string;
     skipped?: boolean;
     psfSigma: number;
+    /** Measured / predicted smoothed noise the threshold was scaled by (newer gpu-coadd). */
+    noiseRatio?: number;
     sources: number;
     timingsMs: Record<string, number>;
     files: Record<string, string>;
@@ -637,6 +644,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
       otherMs: oursStats.median - stageSum,
       backendReason: s.reason,
       psfSigma: u.psfSigma,
+      noiseRatio: u.noiseRatio ?? null,
       sources: u.sources,
     },
     peers: {
