@@ -49,6 +49,8 @@ export interface CoaddCliOptions {
   /** Memory budgets in MiB (default: scheduler/budget.ts). */
   readonly deviceMemory?: number | undefined;
   readonly hostMemory?: number | undefined;
+  /** Threads decoding inputs (default: scheduler's defaultReadThreads; 0: main thread). */
+  readonly readThreads?: number | undefined;
   readonly clobber: boolean;
   readonly strict: boolean;
   readonly json: boolean;
@@ -245,6 +247,7 @@ export async function coaddRun(inputs: readonly string[], o: CoaddCliOptions): P
       clobber: o.clobber,
       budget,
       strict: o.strict,
+      readThreads: o.readThreads,
       signal: controller.signal,
       onEvent: progressRenderer(o.json),
     });
@@ -590,6 +593,7 @@ async function coaddRunButler(inputs: readonly string[], o: CoaddCliOptions): Pr
         clobber: o.clobber,
         budget,
         strict: o.strict,
+        readThreads: o.readThreads,
         sink: new ButlerCoaddSink(b, run, skymapName, patchOf),
         onEvent: progressRenderer(o.json),
       });

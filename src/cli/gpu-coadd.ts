@@ -156,6 +156,11 @@ function coaddOptions<T>(y: Argv<T>) {
       describe:
         'compute devices to open on the chosen adapter; each takes patch-band coadds from one queue (on a node with several GPUs, run one gpu-coadd per GPU)',
     })
+    .option('read-threads', {
+      type: 'number',
+      describe:
+        'worker threads that read and decode the input files beside the compute work (0: on the main thread; default: cores - 1, at most 4)',
+    })
     .option('device-memory', {
       type: 'number',
       describe:

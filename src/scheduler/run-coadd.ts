@@ -18,6 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeCatalogFits } from '../catalog/fits.ts';
 import { writeCatalogParquet } from '../catalog/parquet.ts';
@@ -48,6 +49,7 @@ import {
 import { SchedulerError } from './errors.ts';
 import type { InputInfo } from './inputs.ts';
 import type { CoaddUnit } from './plan.ts';
+import { ReadPool } from './read-pool.ts';
 import { residentCoadd } from './resident.ts';
 import { WarpStore } from './warp-store.ts';
 
@@ -80,6 +82,20 @@ export interface CoaddRunOptions {
    * removed after each unit.
    */
   readonly sink?: CoaddSink | undefined;
+  /**
+   * Worker threads that read and decode the input files (./read-pool.ts), so decoding
+   * runs beside the device work instead of on the main thread; 0 reads on the main
+   * thread. Default: one less than the cores, at most 4, at least 1.
+   */
+  readonly readThreads?: number | undefined;
+}
+
+/** The run's options as the unit functions see them: with the run's read pool. */
+type RunOptions = CoaddRunOptions & { readonly reader: ReadPool | null };
+
+/** Default read threads: one less than the cores, at most 4, at least 1. */
+export function defaultReadThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
 }
 
 /** Everything one unit computed, in memory (what a {@link CoaddSink} stores). */
@@ -240,6 +256,8 @@ export async function runCoadd(
   let done = 0;
   let cpuFallback: CpuBackend | null = null;
   let stop: unknown = null;
+  const readThreads = o.readThreads ?? defaultReadThreads();
+  const ro: RunOptions = { ...o, reader: readThreads > 0 ? new ReadPool(readThreads) : null };
   const total = units.length;
   const lane = async (laneIndex: number): Promise<void> => {
     let backend = lanes[laneIndex] as Backend;
@@ -272,7 +290,7 @@ export async function runCoadd(
       try {
         let s: UnitSummary;
         try {
-          s = await runUnitSomewhere(unit, dir, o, backend, budget);
+          s = await runUnitSomewhere(unit, dir, ro, backend, budget);
         } catch (e) {
           if (
             backend.kind !== 'webgpu' ||
@@ -284,7 +302,7 @@ export async function runCoadd(
           o.onEvent?.({ type: 'fallback', key, band, reason: e.message });
           cpuFallback ??= new CpuBackend({});
           backend = cpuFallback;
-          s = await runUnitSomewhere(unit, dir, o, backend, o.budget ?? memoryBudget(backend));
+          s = await runUnitSomewhere(unit, dir, ro, backend, o.budget ?? memoryBudget(backend));
         }
         done++;
         out[index] = s;
@@ -329,6 +347,7 @@ export async function runCoadd(
     await Promise.all(lanes.map((_, i) => lane(i)));
   } finally {
     await (cpuFallback as CpuBackend | null)?.dispose();
+    await ro.reader?.close();
   }
   if (stop !== null) throw stop;
   return out;
@@ -372,7 +391,7 @@ function checkAbort(signal: AbortSignal | undefined): void {
 async function runUnitSomewhere(
   unit: CoaddUnit,
   dir: string,
-  o: CoaddRunOptions,
+  o: RunOptions,
   backend: Backend,
   budget: MemoryBudget,
 ): Promise<UnitSummary> {
@@ -397,7 +416,7 @@ async function runUnitSomewhere(
 async function runUnitAtomically(
   unit: CoaddUnit,
   dir: string,
-  o: CoaddRunOptions,
+  o: RunOptions,
   backend: Backend,
   budget: MemoryBudget,
 ): Promise<UnitSummary> {
@@ -455,13 +474,29 @@ async function writeUnitFiles(dir: string, p: UnitProducts): Promise<Record<stri
   return files;
 }
 
-/** Read a visit's CCDs (calexps, or plain images with their weight maps). */
+/**
+ * Read a visit's CCDs (calexps, or plain images with their weight maps): all of them at
+ * once on the read pool's workers, or one after the other on the main thread.
+ */
 async function readVisit(
   inputs: readonly InputInfo[],
+  reader: ReadPool | null,
 ): Promise<{ sources: WarpSource[]; bytes: number; ms: number }> {
   const t0 = performance.now();
   const sources: WarpSource[] = [];
   let bytes = 0;
+  if (reader) {
+    const reads = inputs.map((i) => reader.read({ path: i.path, weightPath: i.weightPath }));
+    // Every read settles before an error is thrown, so none is left running unobserved.
+    const done = await Promise.allSettled(reads);
+    for (const [k, r] of done.entries()) {
+      if (r.status === 'rejected') throw r.reason;
+      bytes += r.value.bytes;
+      const e = r.value.exposure;
+      sources.push({ maskedImage: e.maskedImage, wcs: e.wcs ?? (inputs[k] as InputInfo).wcs });
+    }
+    return { sources, bytes, ms: performance.now() - t0 };
+  }
   for (const i of inputs) {
     const e = i.weightPath
       ? await readPlainImageWithWeight(i.path, i.weightPath)
@@ -473,10 +508,13 @@ async function readVisit(
 }
 
 /** Starts reading every visit in turn, one ahead of its consumer (reads overlap the warps). */
-function prefetchVisits(unit: CoaddUnit): () => Promise<Awaited<ReturnType<typeof readVisit>>> {
+function prefetchVisits(
+  unit: CoaddUnit,
+  reader: ReadPool | null,
+): () => Promise<Awaited<ReturnType<typeof readVisit>>> {
   let k = 0;
   const start = (i: number) => {
-    const p = readVisit((unit.visits[i] as CoaddUnit['visits'][number]).inputs);
+    const p = readVisit((unit.visits[i] as CoaddUnit['visits'][number]).inputs, reader);
     p.catch(() => {}); // awaited by the consumer; this only keeps an early rejection quiet
     return p;
   };
@@ -493,7 +531,7 @@ function prefetchVisits(unit: CoaddUnit): () => Promise<Awaited<ReturnType<typeo
 async function runUnit(
   unit: CoaddUnit,
   dir: string,
-  o: CoaddRunOptions,
+  o: RunOptions,
   backend: Backend,
   budget: MemoryBudget,
   write: (p: UnitProducts) => Promise<Record<string, string>>,
@@ -513,7 +551,7 @@ async function runUnit(
 async function computeUnit(
   unit: CoaddUnit,
   dir: string,
-  o: CoaddRunOptions,
+  o: RunOptions,
   backend: Backend,
   budget: MemoryBudget,
   write: (p: UnitProducts) => Promise<Record<string, string>>,
@@ -535,7 +573,7 @@ async function computeUnit(
   const plan = planCoaddUnit(unit, o.statistic, budget, backend);
   const moved0 = backend.kind === 'webgpu' ? { ...backend.transfers } : null;
   let bytesRead = 0;
-  const nextVisit = prefetchVisits(unit);
+  const nextVisit = prefetchVisits(unit, o.reader);
   const readNext = async () => {
     const t0 = performance.now();
     const r = await nextVisit();

@@ -123,13 +123,19 @@ describe('the coadd does not depend on how the work is cut', () => {
     ]);
 
     // All nine patches on one lane and on two lanes.
+    // (the one-lane run reads on the main thread; the others decode on worker threads)
     const oneLane = join(dir, 'lanes1');
     const twoLanes = join(dir, 'lanes2');
-    await runCoadd(all, { ...base, backend: cpuBackend(), outDir: oneLane });
+    await runCoadd(all, { ...base, backend: cpuBackend(), outDir: oneLane, readThreads: 0 });
     const a = new CpuBackend({ threads: 1 });
     const b = new CpuBackend({ threads: 1 });
     try {
-      const r = await runCoadd(all, { ...base, backend: [a, b], outDir: twoLanes });
+      const r = await runCoadd(all, {
+        ...base,
+        backend: [a, b],
+        outDir: twoLanes,
+        readThreads: 2,
+      });
       expect(r.map((u) => `${u.target} ${u.band}`)).toEqual(
         all.map((u) => `${u.target.key} ${u.band}`),
       );
