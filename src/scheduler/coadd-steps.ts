@@ -119,8 +119,9 @@ export interface PsfInput {
 
 /**
  * Each CCD's PSF sigma converted to target pixels (sigma x CCD pixel scale / target pixel
- * scale), CCDs without a PSF left out. The coadd's sigma is the mean of these terms
- * ({@link coaddPsfSigma}) over all CCDs of all visits, in visit then detector order.
+ * scale), CCDs without a PSF left out. Their mean ({@link coaddPsfSigma}, over all CCDs of
+ * all visits, in visit then detector order) is the coadd's Gaussian sigma when no input
+ * has a kernel image ({@link coaddPsf}).
  */
 export function coaddPsfTerms(inputs: readonly PsfInput[], targetWcs: Wcs): number[] {
   const scale = targetWcs.pixelScale();
@@ -133,8 +134,9 @@ export function coaddPsfTerms(inputs: readonly PsfInput[], targetWcs: Wcs): numb
 }
 
 /**
- * The coadd's Gaussian PSF sigma, target pixels: the mean of the per-CCD terms, summed in
- * the order given (so the result is reproducible to the last bit); 2 px when empty.
+ * The Gaussian PSF sigma of a coadd whose inputs only give a width, target pixels: the
+ * mean of the per-CCD terms, summed in the order given (so the result is reproducible to
+ * the last bit); 2 px when empty.
  */
 export function coaddPsfSigma(terms: readonly number[]): number {
   let sum = 0;
@@ -271,9 +273,10 @@ export function visitPsf(inputs: readonly PsfImageInput[], target: CoaddGrid): V
     if (!(o.area > 0)) continue;
     const sky = target.wcs.pixelToSky(o.x, o.y);
     const at = i.wcs.skyToPixel(sky.ra, sky.dec);
-    const img = i.psf.computeKernelImage(at.x, at.y);
+    // float64 values (computeKernelImage would round them to float32).
+    const values = i.psf.kernelValues(at.x, at.y);
     const J = targetToCcdJacobian(i.wcs, target.wcs, o.x, o.y);
-    parts.push({ k: warpKernelImage(img.data, img.width, img.height, J), area: o.area });
+    parts.push({ k: warpKernelImage(values, i.psf.width, i.psf.height, J), area: o.area });
   }
   if (parts.length === 0) return null;
   const size = Math.max(...parts.map((p) => p.k.size));
