@@ -363,6 +363,7 @@ class ButlerCoaddSink implements CoaddSink {
     private readonly run: string,
     private readonly skymapName: string,
     private readonly patchOf: ReadonlyMap<string, { tract: number; patch: number }>,
+    private readonly threshold: number,
   ) {}
 
   private dataId(unit: CoaddUnit): Record<string, string | number> {
@@ -418,6 +419,8 @@ class ButlerCoaddSink implements CoaddSink {
       if (old.length) await this.butler.pruneDatasets(old, { purge: true });
     }
     const { width, height } = p.unit.target.bbox;
+    // As DetectCoaddSourcesTask records them.
+    const meta = { psfSigma: p.psfSigma, thresholdValue: this.threshold, noiseRatio: p.noiseRatio };
     const values: Array<[keyof typeof BUTLER_COADD_TYPES, unknown]> = [
       ['coadd', p.coadd],
       ['coverage', coverageFits(p.coverage, width, height)],
@@ -425,8 +428,8 @@ class ButlerCoaddSink implements CoaddSink {
       [
         'detections',
         p.footprints
-          ? encodeFootprints(p.footprints, { psfSigma: p.psfSigma })
-          : { format: 'gpu_drp.FootprintSet/1', empty: true, psfSigma: p.psfSigma },
+          ? encodeFootprints(p.footprints, meta)
+          : { format: 'gpu_drp.FootprintSet/1', empty: true, ...meta },
       ],
     ];
     if (p.catalog) values.push(['catalog', p.catalog]);
@@ -594,7 +597,7 @@ async function coaddRunButler(inputs: readonly string[], o: CoaddCliOptions): Pr
         budget,
         strict: o.strict,
         readThreads: o.readThreads,
-        sink: new ButlerCoaddSink(b, run, skymapName, patchOf),
+        sink: new ButlerCoaddSink(b, run, skymapName, patchOf, o.threshold),
         onEvent: progressRenderer(o.json),
       });
       const failed = results.filter((r) => 'failed' in r);

@@ -19,6 +19,7 @@ import { readImageSection } from '../fits/section.ts';
 import { Box2I } from '../geom/box.ts';
 import { Wcs } from '../geom/wcs.ts';
 import { readExposure } from '../image/exposure-fits.ts';
+import type { Psf } from '../image/psf.ts';
 
 /** One usable calexp, as planning needs it. */
 export interface InputInfo {
@@ -31,6 +32,8 @@ export interface InputInfo {
   readonly bbox: Box2I;
   /** Gaussian-equivalent PSF sigma, pixels (null when the file has no PSF). */
   readonly psfSigma: number | null;
+  /** The PSF model (its kernel image feeds the coadd PSF); null: none (or sigma only). */
+  readonly psf?: Psf | null;
   /** The weight map of a plain image (SWarp convention); absent for calexps. */
   readonly weightPath?: string;
 }
@@ -184,6 +187,7 @@ export async function describeInput(path: string): Promise<InputInfo> {
     wcs: e.wcs,
     bbox: full,
     psfSigma: e.psf ? e.psf.sigma : null,
+    psf: e.psf ?? null,
   };
 }
 

@@ -40,10 +40,13 @@ import type { WarpSource } from '../ops/warp/spec.ts';
 import { type MemoryBudget, memoryBudget, planCoaddUnit, type UnitPlan } from './budget.ts';
 import {
   coaddExposure,
+  coaddPsf,
   coaddPsfSigma,
   coaddPsfTerms,
   detectAndMeasure,
+  psfGaussianSigma,
   stackWarps,
+  visitPsf,
   warpVisit,
 } from './coadd-steps.ts';
 import { SchedulerError } from './errors.ts';
@@ -114,6 +117,8 @@ export interface UnitProducts {
   readonly catalog: Catalog | null;
   /** Gaussian PSF sigma of the coadd, target pixels. */
   readonly psfSigma: number;
+  /** Measured / predicted noise of the PSF-smoothed coadd (the threshold was scaled by it). */
+  readonly noiseRatio: number;
 }
 
 /** A destination for finished units other than the output folder. */
@@ -182,6 +187,8 @@ export interface UnitSummary {
   readonly visits: ReadonlyArray<{ visit: number; ccds: string[] }>;
   readonly bbox: { minX: number; minY: number; width: number; height: number };
   readonly psfSigma: number;
+  /** Measured / predicted noise of the PSF-smoothed coadd; the threshold was scaled by it. */
+  readonly noiseRatio: number;
   readonly sources: number;
   readonly coveredPixels: number;
   /** How the unit was cut to the memory budget. */
@@ -646,20 +653,26 @@ async function computeUnit(
     lap('stack', t0);
   }
   checkAbort(o.signal);
-  const psfSigma = coaddPsfSigma(psfTerms);
-  const dm = await detectAndMeasure(backend, result.coadd, psfSigma, o.threshold, target.wcs);
+  const psf = coaddPsf(
+    unit.visits.map((v) => visitPsf(v.inputs, target)),
+    result.weights,
+    coaddPsfSigma(psfTerms),
+  );
+  const psfSigma = psfGaussianSigma(psf);
+  const dm = await detectAndMeasure(backend, result.coadd, psf, o.threshold, target.wcs);
   record('detect', dm.ms.detect);
   record('measure', dm.ms.measure);
   const t0 = performance.now();
   const products: UnitProducts = {
     unit,
-    coadd: coaddExposure(result.coadd, target.wcs, psfSigma),
+    coadd: coaddExposure(result.coadd, target.wcs, psf),
     coverage: result.coverage,
     calexp: dm.exposure,
     footprints: dm.detection.footprints,
     measurement: dm.measurement.result,
     catalog: dm.measurement.catalog,
     psfSigma,
+    noiseRatio: dm.detection.noise?.ratio ?? 1,
   };
   const files = await write(products);
   const sources = dm.measurement.catalog?.length ?? 0;
@@ -677,6 +690,7 @@ async function computeUnit(
       height: target.bbox.height,
     },
     psfSigma,
+    noiseRatio: dm.detection.noise?.ratio ?? 1,
     sources,
     coveredPixels: result.coverage.reduce((a, c) => a + (c > 0 ? 1 : 0), 0),
     plan: { ...plan, budget },
