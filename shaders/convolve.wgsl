@@ -22,7 +22,7 @@ struct Params {
   nodata_bits: u32,  // mask bits for non-finite sums
   groups_x: u32,     // workgroups along the tiled axis (x)
   total_groups: u32, // workgroups in the (folded) dispatch that carry work
-  _pad: u32,
+  zero_nonfinite: u32, // 1: a non-finite source image or variance counts as 0 in both (conv_h, conv_2d)
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -42,6 +42,19 @@ override TILE_N: u32 = 64u;
 var<workgroup> s_img: array<f32, TILE_N>;
 var<workgroup> s_var: array<f32, TILE_N>;
 var<workgroup> s_msk: array<u32, TILE_N>;
+
+// Stage source pixel i in tile slot k; with zero_nonfinite, a pixel whose image or
+// variance is not finite enters as 0 in both (as detection's smoothing wants it).
+fn stage(k: u32, i: u32) {
+  var a = src_img[i];
+  var v = src_var[i];
+  if (P.zero_nonfinite != 0u && !(is_finite_bits(a) && is_finite_bits(v))) {
+    a = 0.0;
+    v = 0.0;
+  }
+  s_img[k] = a;
+  s_var[k] = v;
+}
 
 fn finish(o: u32, si: f32, sv: f32, m: u32) {
   if (is_finite_bits(si) && is_finite_bits(sv)) {
@@ -70,8 +83,7 @@ fn conv_h(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   for (var k = lid; k < span; k += WG_X) {
     let x = x0 + k;
     if (x < P.width) {
-      s_img[k] = src_img[base + x];
-      s_var[k] = src_var[base + x];
+      stage(k, base + x);
       s_msk[k] = src_msk[base + x];
     }
   }
@@ -160,8 +172,7 @@ fn conv_2d(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let r = P.out_first + r0 + t;              // input row + ry
     if (x < P.width && r >= P.ry && r - P.ry < P.band_rows) {
       let s = (r - P.ry) * P.width + x;
-      s_img[k] = src_img[s];
-      s_var[k] = src_var[s];
+      stage(k, s);
       s_msk[k] = src_msk[s];
     }
   }

@@ -3,7 +3,8 @@
  * into device buffers, its per-warp weight reduced there, and the stack's bands packed
  * from them by device-to-device copies. Only the CCDs go up and only the coadd comes
  * back; the coadd's image and variance stay on the device as twins of the returned
- * planes, so measurement copies them there instead of uploading them (the caller ends
+ * planes, so detection's smoothing and measurement copy them there instead of uploading
+ * them (the caller ends
  * that with `gpu.dropTwins()` once the unit is measured). Same pixels, bit for bit, as
  * warping to the host and stacking from there (test/scheduler/batching.test.ts).
  */

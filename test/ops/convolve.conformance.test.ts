@@ -339,6 +339,51 @@ describe('convolve: results do not depend on how the work is split', () => {
   });
 });
 
+describe("convolve: nonFinite 'zero'", () => {
+  afterAll(async () => {
+    await disposeBackends();
+  });
+
+  it('equals convolving a copy with non-finite pixels set to 0, on every backend, bit for bit', async () => {
+    const rng = new Rng(TEST_SEED + 3);
+    for (const be of await backendCases()) {
+      const backend = await be.get();
+      for (const kernel of [
+        { kind: 'gaussian', sigma: 1.7, size: 11 },
+        {
+          kind: 'general',
+          width: 5,
+          height: 3,
+          values: Array.from({ length: 15 }, () => rng.next()),
+        },
+      ] as const) {
+        const c: Case = { name: 'zero', width: 130, height: 97, kernel, nans: 40 };
+        const mi = randomImage(rng, c);
+        mi.variance.data[501] = Number.POSITIVE_INFINITY;
+        const clean = new MaskedImage(mi.image.clone(), mi.mask, mi.variance.clone());
+        let zeroed = 0;
+        for (let i = 0; i < clean.image.data.length; i++) {
+          if (!Number.isFinite(clean.image.data[i]) || !Number.isFinite(clean.variance.data[i])) {
+            clean.image.data[i] = 0;
+            clean.variance.data[i] = 0;
+            zeroed++;
+          }
+        }
+        expect(zeroed).toBeGreaterThan(10);
+        const want = await convolve(backend, clean, paramsOf(c));
+        const got = await convolve(backend, mi, { ...paramsOf(c), nonFinite: 'zero' });
+        expect(got.image.data, be.name).toEqual(want.image.data);
+        expect(got.variance.data, be.name).toEqual(want.variance.data);
+        expect(got.mask.data, be.name).toEqual(want.mask.data);
+        // The default propagates: some outputs are NO_DATA that 'zero' computes.
+        const prop = await convolve(backend, mi, paramsOf(c));
+        const nd = (m: Int32Array) => m.reduce((a, x) => a + ((x & NO_DATA) !== 0 ? 1 : 0), 0);
+        expect(nd(prop.mask.data)).toBeGreaterThan(nd(got.mask.data));
+      }
+    }
+  });
+});
+
 describe('convolve on a 4096 x 4096 MaskedImage (cpu)', () => {
   afterAll(async () => {
     await disposeBackends();

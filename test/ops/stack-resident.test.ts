@@ -260,9 +260,11 @@ describe('stacking warps that stay on the device', () => {
         expect(Array.from(got.coadd.variance.data)).toEqual(Array.from(want.coadd.variance.data));
         expect(Array.from(got.coadd.mask.data)).toEqual(Array.from(want.coadd.mask.data));
         expect(Array.from(got.coverage)).toEqual(Array.from(want.coverage));
-        // Detection, then measurement on the kept coadd: measurement copies the image and
-        // variance on the device instead of uploading them, and measures the same.
+        // Detection, then measurement on the kept coadd: both copy its image and variance
+        // on the device instead of uploading them, and find and measure the same.
+        const d0 = gpu.transfers.uploadBytes;
         const det = await detect(gpu, got.coadd, { psfSigma: 1.5, thresholdValue: 5 });
+        const detResident = gpu.transfers.uploadBytes - d0;
         const fps = det.positive;
         if (!fps) throw new Error('detection found nothing');
         const mi = new MaskedImage(got.coadd.image, det.mask, got.coadd.variance);
@@ -274,6 +276,11 @@ describe('stacking warps that stay on the device', () => {
         const up1 = gpu.transfers.uploadBytes;
         const b = await measure(gpu, mi, fps, params);
         const uploaded = gpu.transfers.uploadBytes - up1;
+        const d1 = gpu.transfers.uploadBytes;
+        const det2 = await detect(gpu, got.coadd, { psfSigma: 1.5, thresholdValue: 5 });
+        const detUploaded = gpu.transfers.uploadBytes - d1;
+        expect(detUploaded - detResident).toBe(2 * 150 * 140 * 4);
+        expect(Array.from(det2.mask.data)).toEqual(Array.from(det.mask.data));
         expect(a.count).toBeGreaterThanOrEqual(3);
         expect(uploaded - resident).toBe(2 * 150 * 140 * 4);
         expect(Array.from(a.x)).toEqual(Array.from(b.x));

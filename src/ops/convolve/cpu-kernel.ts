@@ -169,6 +169,8 @@ interface Common {
   readonly rx: number;
   readonly ry: number;
   readonly noData: number;
+  /** Non-finite input pixels enter the sums as image 0, variance 0. */
+  readonly zeroNonFinite: boolean;
   /** Interior output rows ry + [start, end). */
   readonly start: number;
   readonly end: number;
@@ -233,6 +235,7 @@ export async function convolveSeparable(
     const from = y0 * W;
     inImg.set(src.img.subarray(from, from + add * W));
     inVr.set(src.vr.subarray(from, from + add * W));
+    if (a.zeroNonFinite) zeroNonFinite(inImg, inVr, add * W);
     inMsk.set(src.msk.subarray(from, from + add * W));
     const at = 4 * have * W;
     convH(
@@ -300,10 +303,23 @@ export async function convolve2D(
     const len = (rows + 2 * ry) * W;
     inImg.set(src.img.subarray(r0 * W, r0 * W + len));
     inVr.set(src.vr.subarray(r0 * W, r0 * W + len));
+    if (a.zeroNonFinite) zeroNonFinite(inImg, inVr, len);
     inMsk.set(src.msk.subarray(r0 * W, r0 * W + len));
     conv(pIn[0], pIn[1], pIn[2], pOut[0], pOut[1], pOut[2], W, rows, n, pt.idx, pt.w, pt.w2, t.nt);
     for (let r = 0; r < rows; r++)
       finishRow(dst, (r0 + r + ry) * W + rx, oImg, oVr, oMsk, r * W, n, noData);
+  }
+}
+
+/** Set image and variance to 0 where either is not finite, in the first `n` pixels. */
+function zeroNonFinite(img: Float32Array, vr: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const a = img[i] as number;
+    const v = vr[i] as number;
+    if (a - a !== 0 || v - v !== 0) {
+      img[i] = 0;
+      vr[i] = 0;
+    }
   }
 }
 

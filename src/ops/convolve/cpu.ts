@@ -40,7 +40,15 @@ export async function convolveCpu(
   const dst = allocPlanes(W * H);
   const interiorRows = H - 2 * ry;
   const opt = { pixelsPerRow: W, minRowsPerTask: 8 };
-  const common = { src, dst, width: W, rx, ry, noData: p.noDataBits };
+  const common = {
+    src,
+    dst,
+    width: W,
+    rx,
+    ry,
+    noData: p.noDataBits,
+    zeroNonFinite: p.zeroNonFinite,
+  };
   if (p.separable) {
     await cpu.parallelRows(
       KERNELS,

@@ -137,7 +137,8 @@ export async function convolveGpu(
         gpu.upload(sVar, src.vr.subarray(g0 * W, g1 * W));
         gpu.upload(sMsk, src.msk.subarray(g0 * W, g1 * W));
         const nIn = W - 2 * rx;
-        const params = (groupsX: number, total: number) =>
+        // `zero`: the pass stages raw input (conv_h, conv_2d), where nonFinite 'zero' applies.
+        const params = (groupsX: number, total: number, zero = false) =>
           gpu.uniform(
             `${label} params`,
             Uint32Array.from([
@@ -156,7 +157,7 @@ export async function convolveGpu(
               p.noDataBits >>> 0,
               groupsX,
               total,
-              0,
+              zero && p.zeroNonFinite ? 1 : 0,
             ]),
           );
         const enc = gpu.device.createCommandEncoder({ label });
@@ -166,7 +167,7 @@ export async function convolveGpu(
           const tMsk = gpu.storage(`${label} tmp mask`, inBytes);
           held.push(tImg, tVar, tMsk);
           const hgx = Math.ceil(nIn / hWg);
-          const hU = params(hgx, hgx * inRows);
+          const hU = params(hgx, hgx * inRows, true);
           held.push(hU);
           gpu.dispatch(
             enc,
@@ -189,7 +190,7 @@ export async function convolveGpu(
         } else if (dPipe) {
           const gx = Math.ceil(nIn / tx);
           const total = gx * Math.ceil(outRows / ty);
-          const u = params(gx, total);
+          const u = params(gx, total, true);
           held.push(u);
           gpu.dispatch(
             enc,

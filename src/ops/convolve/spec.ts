@@ -15,7 +15,10 @@
  *
  * Non-finite values: a NaN or infinite image or variance under a non-zero tap makes the
  * sum non-finite; such output pixels are set to image NaN, variance +Inf, and get the
- * NO_DATA bit on top of the OR of their taps' bits — they never spread silently.
+ * NO_DATA bit on top of the OR of their taps' bits — they never spread silently. With
+ * `nonFinite: 'zero'` a pixel whose image or variance is not finite instead enters the
+ * sums as image 0 and variance 0 (its mask bits still OR in): what detection's smoothing
+ * wants, without a cleaned copy of the input.
  *
  * Arithmetic: float32 on both backends, taps summed in kernel order (x fastest); the
  * separable form runs a horizontal pass (rows) then a vertical pass, rounding to f32
@@ -64,6 +67,8 @@ export const ConvolveParamsSchema = z.object({
   normalize: z.boolean().default(true),
   /** Policy for the border the kernel cannot reach (see module comment). */
   edge: z.enum(['nan', 'copy']).default('nan'),
+  /** Non-finite input pixels: make their sums non-finite (default), or count as 0. */
+  nonFinite: z.enum(['propagate', 'zero']).default('propagate'),
 });
 export type ConvolveParams = z.input<typeof ConvolveParamsSchema>;
 
@@ -77,6 +82,8 @@ export type PreparedConvolve = {
   readonly edge: 'nan' | 'copy';
   readonly edgeBits: number;
   readonly noDataBits: number;
+  /** Non-finite input pixels count as image 0, variance 0 in the sums. */
+  readonly zeroNonFinite: boolean;
 } & (
   | {
       readonly separable: true;
@@ -192,6 +199,7 @@ export function prepareConvolve(mi: MaskedImage, params: ConvolveParams): Prepar
       edge: p.edge,
       edgeBits,
       noDataBits,
+      zeroNonFinite: p.nonFinite === 'zero',
     };
   };
   if (k.kind === 'general') {

@@ -280,18 +280,13 @@ export async function smoothForDetection(
     }
     bad = list;
   }
-  let input = mi;
-  if (bad.length > 0) {
-    input = new MaskedImage(mi.image.clone(), mi.mask, mi.variance.clone());
-    for (let k = 0; k < bad.length; k++) {
-      const i = bad[k] as number;
-      input.image.data[i] = 0;
-      input.variance.data[i] = 0;
-    }
-  }
-  const out = await convolve(backend, input, {
+  // Non-finite pixels enter the smoothing as 0 (in the convolution's own staging, so the
+  // input planes are read as they are: on a GPU, a coadd kept on the device is not
+  // uploaded again) and come out NaN.
+  const out = await convolve(backend, mi, {
     kernel: { kind: 'gaussian', sigma: p.psfSigma, size: p.kernelSize },
     edge: 'nan',
+    nonFinite: 'zero',
   });
   for (let k = 0; k < bad.length; k++) out.image.data[bad[k] as number] = Number.NaN;
   if (p.thresholdNoise !== 'measured') return new SmoothedForDetection(out, null);
