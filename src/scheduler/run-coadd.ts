@@ -535,16 +535,10 @@ function prefetchVisits(
 }
 
 /** {@link computeUnit}, then release what the unit left on the device (the coadd's twins). */
-async function runUnit(
-  unit: CoaddUnit,
-  dir: string,
-  o: RunOptions,
-  backend: Backend,
-  budget: MemoryBudget,
-  write: (p: UnitProducts) => Promise<Record<string, string>>,
-): Promise<UnitSummary> {
+async function runUnit(...args: Parameters<typeof computeUnit>): Promise<UnitSummary> {
+  const backend = args[3];
   try {
-    return await computeUnit(unit, dir, o, backend, budget, write);
+    return await computeUnit(...args);
   } finally {
     if (backend.kind === 'webgpu') backend.dropTwins();
   }

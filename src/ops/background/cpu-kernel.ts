@@ -5,6 +5,7 @@
  */
 
 import { compileWat, WasmScratch } from '../../compute/cpu/wasm.ts';
+import { selectRank } from '../quickselect.ts';
 import type { InterpStyle } from './interpolate.ts';
 import { type ColumnSplines, rowCoefficients } from './model.ts';
 import { BACKGROUND_WAT } from './wat.ts';
@@ -200,9 +201,9 @@ function quartiles(
 ): [number, number, number] {
   if (n < 4 * SAMPLE) {
     const sel = a.subarray(0, n);
-    const q50 = select(sel, 0, n - 1, r50);
-    const q25 = select(sel, 0, r50, r25);
-    const q75 = select(sel, r50, n - 1, r75);
+    const q50 = selectRank(sel, 0, n - 1, r50);
+    const q25 = selectRank(sel, 0, r50, r25);
+    const q75 = selectRank(sel, r50, n - 1, r75);
     return [q25, q50, q75];
   }
   for (let i = 0; i < SAMPLE; i++) sample[i] = a[Math.floor(((i + 0.5) * n) / SAMPLE)] as number;
@@ -221,48 +222,10 @@ function quartiles(
     const lt = br.lt[b] as number;
     const buf = br.buckets[b] as Float32Array;
     const m = buf.length;
-    if (r >= lt && r < lt + m) return select(buf, 0, m - 1, r - lt);
-    return select(a.subarray(0, n), 0, n - 1, r);
+    if (r >= lt && r < lt + m) return selectRank(buf, 0, m - 1, r - lt);
+    return selectRank(a.subarray(0, n), 0, n - 1, r);
   };
   return [pick(0, r25), pick(1, r50), pick(2, r75)];
-}
-
-/**
- * The element of rank `r` of a[lo..hi] (inclusive), partially reordering it so that
- * a[lo..r-1] <= a[r] <= a[r+1..hi] (Hoare quickselect, median-of-three pivots).
- */
-function select(a: Float32Array, lo0: number, hi0: number, r: number): number {
-  let lo = lo0;
-  let hi = hi0;
-  while (hi > lo) {
-    const mid = (lo + hi) >> 1;
-    // Median of three into a[mid].
-    if ((a[mid] as number) < (a[lo] as number)) swap(a, mid, lo);
-    if ((a[hi] as number) < (a[lo] as number)) swap(a, hi, lo);
-    if ((a[hi] as number) < (a[mid] as number)) swap(a, hi, mid);
-    const pivot = a[mid] as number;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while ((a[i] as number) < pivot) i++;
-      while ((a[j] as number) > pivot) j--;
-      if (i <= j) {
-        swap(a, i, j);
-        i++;
-        j--;
-      }
-    }
-    if (r <= j) hi = j;
-    else if (r >= i) lo = i;
-    else return a[r] as number;
-  }
-  return a[r] as number;
-}
-
-function swap(a: Float32Array, i: number, j: number): void {
-  const t = a[i] as number;
-  a[i] = a[j] as number;
-  a[j] = t;
 }
 
 /** Arguments of `applyModel` (rows [start, end) of the image). */

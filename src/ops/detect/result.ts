@@ -1,8 +1,10 @@
 /** The output of `detect` and the steps both backends share (smoothing, the mask). */
+
 import type { Backend } from '../../compute/select.ts';
 import type { Mask } from '../../image/mask.ts';
 import { MaskedImage } from '../../image/masked-image.ts';
 import { convolve } from '../convolve/index.ts';
+import { selectRank } from '../quickselect.ts';
 import { type FootprintSet, setFootprintBits } from './footprints.ts';
 import type { PreparedDetect } from './spec.ts';
 
@@ -73,35 +75,9 @@ const NOISE_SAMPLES = 1 << 20;
 /** Phi(-1): the fraction of a Gaussian more than one sigma below its mean. */
 const LOWER_SIGMA_QUANTILE = 0.15865525393145707;
 
-/** In-place quickselect: the k-th smallest of a[0 .. n) (moves elements). */
-function select(a: Float64Array, n: number, k: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (hi > lo) {
-    const pivot = a[(lo + hi) >> 1] as number;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while ((a[i] as number) < pivot) i++;
-      while ((a[j] as number) > pivot) j--;
-      if (i <= j) {
-        const t = a[i] as number;
-        a[i] = a[j] as number;
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else break;
-  }
-  return a[k] as number;
-}
-
 /** Quantile q of a[0 .. n): the order statistic of rank round((n - 1) q) (moves elements). */
 function quantile(a: Float64Array, n: number, q: number): number {
-  return select(a, n, Math.round((n - 1) * q));
+  return selectRank(a, 0, n - 1, Math.round((n - 1) * q));
 }
 
 /**
