@@ -17,11 +17,11 @@ import { CpuBackend } from '../../src/compute/cpu/cpu-backend.ts';
 import { Box2I } from '../../src/geom/box.ts';
 import { Wcs } from '../../src/geom/wcs.ts';
 import type { Exposure } from '../../src/image/exposure.ts';
-import { readExposure } from '../../src/image/exposure-fits.ts';
 import type { MaskedImage } from '../../src/image/masked-image.ts';
 import { type StackResult, stack } from '../../src/ops/stack/index.ts';
 import { warp } from '../../src/ops/warp/index.ts';
 import { simulate } from '../../src/sim/index.ts';
+import { calexpsByVisit } from '../helpers/sim-calexps.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpu-drp-coadd-'));
 const cpu = new CpuBackend({ threads: 2 });
@@ -74,13 +74,7 @@ beforeAll(async () => {
     },
     { outDir: dir, threads: 2 },
   );
-  const byVisit = new Map<number, Exposure[]>();
-  for (const c of r.calexps) {
-    const e = await readExposure(join(dir, c.path));
-    const v = e.visitInfo?.visit ?? -1;
-    byVisit.set(v, [...(byVisit.get(v) ?? []), e]);
-  }
-  calexps = [...byVisit.entries()].sort((a, b) => a[0] - b[0]).map(([, es]) => es);
+  calexps = await calexpsByVisit(dir, r.calexps);
   for (const es of calexps) {
     const w = await warp(
       cpu,

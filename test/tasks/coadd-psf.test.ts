@@ -13,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Box2I } from '../../src/geom/box.ts';
 import { Wcs } from '../../src/geom/wcs.ts';
 import type { Exposure } from '../../src/image/exposure.ts';
-import { readExposure } from '../../src/image/exposure-fits.ts';
 import {
   DoubleGaussianPsf,
   GaussianPsf,
@@ -37,6 +36,7 @@ import {
 } from '../../src/scheduler/coadd-steps.ts';
 import { simulate } from '../../src/sim/index.ts';
 import { cpuBackend, disposeBackends } from '../helpers/backends.ts';
+import { calexpsByVisit } from '../helpers/sim-calexps.ts';
 
 /** Unweighted second moments of a square kernel about its centroid. */
 function moments(v: ArrayLike<number>, size: number): { xx: number; yy: number; xy: number } {
@@ -279,13 +279,7 @@ describe('coadd PSF fluxes on simulated calexps (Moffat PSFs, MEAN coadd, cpu)',
       },
       { outDir: dir, threads: 2 },
     );
-    const byVisit = new Map<number, Exposure[]>();
-    for (const c of r.calexps) {
-      const e = await readExposure(join(dir, c.path));
-      const v = e.visitInfo?.visit ?? -1;
-      byVisit.set(v, [...(byVisit.get(v) ?? []), e]);
-    }
-    visits = [...byVisit.entries()].sort((a, b) => a[0] - b[0]).map(([, es]) => es);
+    visits = await calexpsByVisit(dir, r.calexps);
     const csv = readFileSync(join(dir, r.files.truth), 'utf8').trim().split('\n');
     const head = (csv[0] as string).split(',');
     truth = csv.slice(1).map((line) => {
