@@ -172,6 +172,14 @@ function progressRenderer(json: boolean): (e: CoaddEvent) => void {
 
 /** Run the coadd; returns the exit code. */
 export async function coaddRun(inputs: readonly string[], o: CoaddCliOptions): Promise<number> {
+  const rt = o.readThreads;
+  if (rt !== undefined && !(Number.isInteger(rt) && rt >= 0 && rt <= 64)) {
+    throw new CliError(
+      'BAD_READ_THREADS',
+      `--read-threads must be an integer from 0 (read on the main thread) to 64, not ${rt}`,
+      EXIT.usage,
+    );
+  }
   if (o.butler !== undefined) return coaddRunButler(inputs, o);
   const log = (s: string) => {
     if (!o.json) process.stderr.write(`${s}\n`);

@@ -9,6 +9,7 @@
  * warping to the host and stacking from there (test/scheduler/batching.test.ts).
  */
 import type { WebGpuBackend } from '../compute/webgpu/webgpu-backend.ts';
+import type { MaskPlaneDict } from '../image/mask.ts';
 import { stackFromDevice, warpWeightGpu } from '../ops/stack/gpu.ts';
 import { prepareStackShape, type StackResult } from '../ops/stack/index.ts';
 import { type DevicePlanes, warpToDevice } from '../ops/warp/gpu.ts';
@@ -41,7 +42,7 @@ export async function residentCoadd(
   const { width: W, height: H } = target.bbox;
   const warps: DevicePlanes[] = [];
   const weights = new Float32Array(visits);
-  let planes: import('../image/mask.ts').MaskPlaneDict | null = null;
+  let planes: MaskPlaneDict | null = null;
   let badBits: number | null = null;
   try {
     for (let k = 0; k < visits; k++) {

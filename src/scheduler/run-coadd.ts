@@ -264,6 +264,12 @@ export async function runCoadd(
   let cpuFallback: CpuBackend | null = null;
   let stop: unknown = null;
   const readThreads = o.readThreads ?? defaultReadThreads();
+  if (!(Number.isInteger(readThreads) && readThreads >= 0)) {
+    throw new SchedulerError(
+      'BAD_READ_THREADS',
+      `readThreads must be an integer >= 0 (0 reads on the main thread), not ${readThreads}`,
+    );
+  }
   const ro: RunOptions = { ...o, reader: readThreads > 0 ? new ReadPool(readThreads) : null };
   const total = units.length;
   const lane = async (laneIndex: number): Promise<void> => {

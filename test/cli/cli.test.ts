@@ -231,5 +231,15 @@ describe('gpu-coadd run and demo', () => {
     const none = run('gpu-coadd', ['run', join(demo, 'calexp'), '--grid', far, '--backend', 'cpu']);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/NO_OVERLAP/);
+    const threads = run('gpu-coadd', [
+      'run',
+      join(demo, 'calexp'),
+      '--skymap',
+      join(demo, 'skymap.json'),
+      '--read-threads',
+      '-1',
+    ]);
+    expect(threads.code).toBe(2);
+    expect(threads.stderr).toMatch(/--read-threads must be an integer from 0/);
   });
 });
