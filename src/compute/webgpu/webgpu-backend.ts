@@ -78,9 +78,8 @@ export class WebGpuBackend implements BackendBase {
   >();
   private twinBuffers: GPUBuffer[] = [];
   /**
-   * Bytes moved since the device was opened: host -> device (`upload`, including what
-   * `upload` served from a twin is not counted here), device -> host (`download`) and
-   * device -> device copies (`copy`, and uploads served from a twin).
+   * Bytes moved since the device was opened: host -> device (`upload`), device -> host
+   * (`download`) and device -> device (`copy`, including the uploads a twin served).
    */
   readonly transfers = { uploadBytes: 0, downloadBytes: 0, deviceCopyBytes: 0 };
   // Timestamp profiling state (active between beginProfile and endProfile).
@@ -379,10 +378,11 @@ export class WebGpuBackend implements BackendBase {
   /**
    * Declare that `buffer` holds the same bytes as the host array `array` (a result that
    * was just downloaded from it), so that later uploads of that array, or of any view
-   * inside its bytes, are device-to-device copies instead of host transfers. The backend owns `buffer` from
-   * now on, until {@link dropTwins}. The caller promises not to change `array` while the
-   * twin is registered (results handed on from one stage to the next, as the coadd's
-   * image and variance from the stack to detection and measurement).
+   * inside its bytes, are device-to-device copies instead of host transfers. The
+   * backend owns `buffer` from now on, until {@link dropTwins}. The caller promises not
+   * to change `array` while the twin is registered (results handed on from one stage to
+   * the next, as the coadd's image and variance from the stack to detection and
+   * measurement).
    */
   adoptTwin(array: ArrayBufferView, buffer: GPUBuffer): void {
     const list = this.twins.get(array.buffer) ?? [];
