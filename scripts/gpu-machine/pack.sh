@@ -50,10 +50,12 @@ log "node $(node --version) from $node_bin -> node.xz"
 xz -T"$XZT" -9 -c "$node_bin" >"$GPU.new/node.xz"
 
 # --- node_modules --------------------------------------------------------------------
-# Roots: what dist/ imports at run time, plus vitest (the conformance suites). vitest's
+# Roots: every run-time dependency in package.json (the CLIs import the Butler, so the
+# SQL, S3 and WebDAV clients load too), plus vitest (the conformance suites). vitest's
 # closure brings vite, esbuild (linux-x64 binary), rollup (linux-x64-gnu binary) and,
 # through vite's optional peer, tsx.
-roots=(webgpu zod yargs wabt hyparquet-writer hyparquet vitest)
+mapfile -t deps < <(node -e 'for (const d of Object.keys(require(process.argv[1]).dependencies ?? {})) console.log(d)' "$ROOT/package.json")
+roots=("${deps[@]}" vitest)
 mapfile -t pkgs < <(node scripts/gpu-machine/closure.mjs "$ROOT" "${roots[@]}")
 # Keep only the outermost folders (a nested node_modules travels with its parent).
 top=()
@@ -69,11 +71,19 @@ tar -C "$ROOT" -cf - \
   --exclude='node_modules/webgpu/build' \
   --exclude='node_modules/wabt/bin' \
   --exclude='node_modules/zod/src' \
+  --exclude='node_modules/better-sqlite3/deps' \
+  --exclude='node_modules/better-sqlite3/src' \
+  --exclude='node_modules/better-sqlite3/build/Release/obj.target' \
+  --exclude='node_modules/better-sqlite3/build/Release/obj' \
+  --exclude='node_modules/better-sqlite3/build/Release/.deps' \
+  --exclude='node_modules/better-sqlite3/build/Release/test_extension.node' \
+  --exclude='dist-types' \
   --exclude='node_modules/@types' \
   --exclude='*.d.ts' --exclude='*.d.mts' --exclude='*.d.cts' --exclude='*.map' \
   --exclude='*.md' --exclude='*.markdown' \
   "${top[@]}" | tar -C "$stage" -xf -
 [ -f "$stage/node_modules/webgpu/dist/linux-x64/dawn.node" ] || die "dawn.node did not make it into the stage"
+[ -f "$stage/node_modules/better-sqlite3/build/Release/better_sqlite3.node" ] || die "better_sqlite3.node did not make it into the stage"
 extra=$(find "$stage/node_modules/webgpu/dist" -mindepth 1 -maxdepth 1 ! -name linux-x64)
 [ -z "$extra" ] || die "other Dawn builds left in: $extra"
 log "node_modules staged: $(du -sh "$stage/node_modules" | cut -f1) raw -> node_modules.tar.xz"
