@@ -146,6 +146,11 @@ export interface E2eDetails {
     readonly stageMs: Readonly<Record<string, number>>;
     /** Wall time outside the stages (process start, module loading, input scan, plan), median, ms. */
     readonly otherMs: number;
+    /**
+     * The device's compute time in the unit (timestamp queries; null on the CPU backend or
+     * without timestamps), median ms, and its share of the unit's wall time (median).
+     */
+    readonly deviceBusy: { readonly ms: number; readonly share: number } | null;
     readonly backendReason: string;
     readonly psfSigma: number;
     /**
@@ -317,6 +322,8 @@ interface CoaddSummary {
     /** Measured / predicted smoothed noise the threshold was scaled by (newer gpu-coadd). */
     noiseRatio?: number;
     sources: number;
+    /** The device's compute time (WebGPU with timestamps; newer gpu-coadd), else null/absent. */
+    deviceBusy?: { ms: number; share: number; passes: number; untimedPasses: number } | null;
     timingsMs: Record<string, number>;
     files: Record<string, string>;
   }>;
@@ -481,6 +488,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
   const before = loadavg();
   const oursMs: number[] = [];
   const stageRuns: Array<Record<string, number>> = [];
+  const busyRuns: Array<{ ms: number; share: number }> = [];
   const swarpMs: number[] = [];
   const sexMs: number[] = [];
   let summary: CoaddSummary | null = null;
@@ -505,6 +513,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
     }
     oursMs.push(r.ms);
     stageRuns.push(u.timingsMs);
+    if (u.deviceBusy) busyRuns.push(u.deviceBusy);
     summary = s;
     log(`e2e: gpu-coadd ${(r.ms / 1000).toFixed(2)} s (${u.sources} sources)`);
   };
@@ -646,6 +655,12 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
       psfSigma: u.psfSigma,
       noiseRatio: u.noiseRatio ?? null,
       sources: u.sources,
+      deviceBusy: busyRuns.length
+        ? {
+            ms: median(busyRuns.map((b) => b.ms)),
+            share: median(busyRuns.map((b) => b.share)),
+          }
+        : null,
     },
     peers: {
       ran: peersRun,

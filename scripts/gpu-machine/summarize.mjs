@@ -146,18 +146,23 @@ if (Array.isArray(e2e) && e2e.length) {
       f(r.median_ms / 1000, 1),
       n ? f(r.median_ms / n, 0) : '-',
       total ? `${((100 * dev) / total).toFixed(0)}%` : '-',
+      r.e2e?.ours?.deviceBusy ? `${(100 * r.e2e.ours.deviceBusy.share).toFixed(0)}%` : '-',
       Object.entries(st)
         .map(([k, v]) => `${k} ${Math.round(v)}`)
         .join(', '),
     ];
   });
-  table(['op', 'backend', 'wall s', 'ms per CCD', 'compute share', 'stage ms'], erows);
+  table(
+    ['op', 'backend', 'wall s', 'ms per CCD', 'compute share', 'device busy', 'stage ms'],
+    erows,
+  );
   if (by.webgpu && by.cpu)
     say(
       `e2e: cpu / webgpu wall = ${f(by.cpu.median_ms / by.webgpu.median_ms, 2)}x (same data, same machine; aim >= 50x)`,
     );
   say('compute share: compute stages over all stage time (the rest is waiting for reads and');
-  say('writing outputs); on webgpu an upper bound of the device-busy share.');
+  say('writing outputs). device busy: the compute passes\' summed GPU time (timestamp queries)');
+  say('over the unit\'s wall time; the aim is I/O-bound with the device idle < 30%, i.e. busy > 70%.');
 }
 say('==============================================================================');
 const text = `${lines.join('\n')}\n`;

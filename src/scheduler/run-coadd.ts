@@ -205,6 +205,18 @@ export interface UnitSummary {
     readonly downloadBytes: number;
     readonly deviceCopyBytes: number;
   } | null;
+  /**
+   * How long the device computed (WebGPU with timestamp queries; else null): the
+   * summed durations of the unit's compute passes, their share of the unit's wall time
+   * (1 - share: the device idle, waiting for reads, transfers or host work), the passes
+   * timed and any left untimed.
+   */
+  readonly deviceBusy: {
+    readonly ms: number;
+    readonly share: number;
+    readonly passes: number;
+    readonly untimedPasses: number;
+  } | null;
   readonly timingsMs: Readonly<Record<string, number>>;
   readonly files: Readonly<Record<string, string>>;
 }
@@ -274,6 +286,8 @@ export async function runCoadd(
   const total = units.length;
   const lane = async (laneIndex: number): Promise<void> => {
     let backend = lanes[laneIndex] as Backend;
+    // Time the device's compute passes (summary deviceBusy), where the adapter can.
+    if (backend.kind === 'webgpu') backend.trackBusy();
     const budget = o.budget ?? memoryBudget(backend);
     while (stop === null && next < units.length) {
       const index = next++;
@@ -579,6 +593,8 @@ async function computeUnit(
   );
   const plan = planCoaddUnit(unit, o.statistic, budget, backend);
   const moved0 = backend.kind === 'webgpu' ? { ...backend.transfers } : null;
+  const busy0 = backend.kind === 'webgpu' ? backend.busyTime() : null;
+  const unitT0 = performance.now();
   let bytesRead = 0;
   const nextVisit = prefetchVisits(unit, o.reader);
   const readNext = async () => {
@@ -707,8 +723,26 @@ async function computeUnit(
             deviceCopyBytes: backend.transfers.deviceCopyBytes - moved0.deviceCopyBytes,
           }
         : null,
+    deviceBusy: deviceBusy(backend, busy0, performance.now() - unitT0),
     timingsMs: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v)])),
     files,
+  };
+}
+
+/** The device's busy time over a unit, from the backend's totals before and now. */
+function deviceBusy(
+  backend: Backend,
+  before: { ms: number; passes: number; untimed: number } | null,
+  wallMs: number,
+): UnitSummary['deviceBusy'] {
+  const now = backend.kind === 'webgpu' ? backend.busyTime() : null;
+  if (!now || !before) return null;
+  const ms = now.ms - before.ms;
+  return {
+    ms: Math.round(ms * 10) / 10,
+    share: wallMs > 0 ? Math.round((1000 * ms) / wallMs) / 1000 : 0,
+    passes: now.passes - before.passes,
+    untimedPasses: now.untimed - before.untimed,
   };
 }
 

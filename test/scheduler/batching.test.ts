@@ -194,6 +194,21 @@ describe('the coadd does not depend on how the work is cut', () => {
         );
         expect(r.transfers!.deviceCopyBytes).toBeGreaterThanOrEqual(warpBytes);
       });
+      // The device's busy time from timestamp queries (lavapipe has them): every unit's
+      // passes timed, a share of its wall time.
+      for (const r of summaries(one)) {
+        if (!g1.hasTimestamps) {
+          expect(r.deviceBusy).toBeNull();
+          continue;
+        }
+        const b = r.deviceBusy!;
+        expect(b.ms).toBeGreaterThan(0);
+        expect(b.share).toBeGreaterThan(0);
+        expect(b.share).toBeLessThanOrEqual(1);
+        // fills, warps, weights per visit; stack bands; detection and measurement passes
+        expect(b.passes).toBeGreaterThan(3 * r.visits.length);
+        expect(b.untimedPasses).toBe(0);
+      }
       expect(plans(one).map((p) => p.resident)).toEqual([true, true]);
       expect(plans(banded).map((p) => [p.resident, p.stackRows < 400])).toEqual([
         [false, true],

@@ -52,6 +52,8 @@ export interface GpuTiming {
 }
 
 const MAX_TIMED_PASSES = 256;
+/** Passes timed between two resolutions of the busy-time query set (4096 queries, the API maximum). */
+const BUSY_PASSES = 2048;
 const UPLOAD_CHUNK = 8 << 20;
 
 export class WebGpuBackend implements BackendBase {
@@ -82,6 +84,16 @@ export class WebGpuBackend implements BackendBase {
    * (`download`) and device -> device (`copy`, including the uploads a twin served).
    */
   readonly transfers = { uploadBytes: 0, downloadBytes: 0, deviceCopyBytes: 0 };
+  /** Busy-time tracking (trackBusy): every compute pass timed, totals resolved per scope. */
+  private busy: {
+    readonly set: GPUQuerySet;
+    readonly resolve: GPUBuffer;
+    next: number;
+    ns: number;
+    passes: number;
+    untimed: number;
+  } | null = null;
+  private scopeDepth = 0;
   // Timestamp profiling state (active between beginProfile and endProfile).
   private querySet: GPUQuerySet | null = null;
   private profileLabels: string[] | null = null;
@@ -245,7 +257,77 @@ export class WebGpuBackend implements BackendBase {
         },
       });
     }
+    const busy = this.busy;
+    if (busy && !labels) {
+      if (busy.next < BUSY_PASSES) {
+        const i = busy.next++;
+        return encoder.beginComputePass({
+          label,
+          timestampWrites: {
+            querySet: busy.set,
+            beginningOfPassWriteIndex: 2 * i,
+            endOfPassWriteIndex: 2 * i + 1,
+          },
+        });
+      }
+      busy.untimed++;
+    }
     return encoder.beginComputePass({ label });
+  }
+
+  /**
+   * Start timing every compute pass (timestamp queries) to know how long the device was
+   * busy: {@link busyTime}. False (and nothing timed) when the adapter has no timestamps.
+   */
+  trackBusy(): boolean {
+    if (!this.hasTimestamps) return false;
+    this.busy ??= {
+      set: this.device.createQuerySet({
+        label: 'gpu-drp busy time',
+        type: 'timestamp',
+        count: 2 * BUSY_PASSES,
+      }),
+      resolve: this.device.createBuffer({
+        label: 'busy time resolve',
+        size: 16 * BUSY_PASSES,
+        usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+      }),
+      next: 0,
+      ns: 0,
+      passes: 0,
+      untimed: 0,
+    };
+    return true;
+  }
+
+  /**
+   * Device time spent in compute passes since {@link trackBusy} (ms; passes resolved at
+   * the end of each outermost `scoped` block), how many passes that is, and how many
+   * were not timed (more than 2048 in one scope); null when not tracking.
+   */
+  busyTime(): { ms: number; passes: number; untimed: number } | null {
+    const b = this.busy;
+    return b ? { ms: b.ns / 1e6, passes: b.passes, untimed: b.untimed } : null;
+  }
+
+  /** Add the timed passes' durations to the busy total and free their queries. */
+  private async resolveBusy(): Promise<void> {
+    const b = this.busy;
+    if (!b || b.next === 0) return;
+    const n = b.next;
+    b.next = 0;
+    const enc = this.device.createCommandEncoder({ label: 'busy time resolve' });
+    enc.resolveQuerySet(b.set, 0, 2 * n, b.resolve, 0);
+    this.device.queue.submit([enc.finish()]);
+    const ticks = new BigUint64Array(2 * n);
+    const before = this.transfers.downloadBytes;
+    await this.download(b.resolve, ticks);
+    this.transfers.downloadBytes = before; // bookkeeping, not the work's traffic
+    for (let i = 0; i < n; i++) {
+      const d = (ticks[2 * i + 1] as bigint) - (ticks[2 * i] as bigint);
+      if (d > 0n) b.ns += Number(d);
+    }
+    b.passes += n;
   }
 
   /** One pass of `pipeline` over `workgroups` (folded), appended to `encoder`. */
@@ -410,10 +492,16 @@ export class WebGpuBackend implements BackendBase {
     d.pushErrorScope('out-of-memory');
     let result: T | undefined;
     let thrown: unknown = null;
+    this.scopeDepth++;
     try {
       result = await work();
+      if (this.scopeDepth === 1) await this.resolveBusy();
     } catch (e) {
       thrown = e;
+      // Passes of failed work may never have run: their queries are not read.
+      if (this.scopeDepth === 1 && this.busy) this.busy.next = 0;
+    } finally {
+      this.scopeDepth--;
     }
     const oom = await d.popErrorScope();
     const val = await d.popErrorScope();
@@ -487,6 +575,8 @@ export class WebGpuBackend implements BackendBase {
     this.dropTwins();
     this.pool.clear();
     this.querySet?.destroy();
+    this.busy?.set.destroy();
+    this.busy?.resolve.destroy();
     this.pipelines.clear();
     this.modules.clear();
     this.device.destroy();
