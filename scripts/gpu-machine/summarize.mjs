@@ -161,8 +161,10 @@ if (Array.isArray(e2e) && e2e.length) {
       `e2e: cpu / webgpu wall = ${f(by.cpu.median_ms / by.webgpu.median_ms, 2)}x (same data, same machine; aim >= 50x)`,
     );
   say('compute share: compute stages over all stage time (the rest is waiting for reads and');
-  say('writing outputs). device busy: the compute passes\' summed GPU time (timestamp queries)');
-  say('over the unit\'s wall time; the aim is I/O-bound with the device idle < 30%, i.e. busy > 70%.');
+  say("writing outputs). device busy: the compute passes' summed GPU time (timestamp queries)");
+  say(
+    "over the unit's wall time; the aim is I/O-bound with the device idle < 30%, i.e. busy > 70%.",
+  );
 }
 say('==============================================================================');
 const text = `${lines.join('\n')}\n`;
