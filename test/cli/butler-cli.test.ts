@@ -12,7 +12,7 @@ import { butlerCli } from '../../src/cli/butler.ts';
 import { DiscreteSkyMap } from '../../src/geom/skymap.ts';
 import { scanInputs } from '../../src/scheduler/inputs.ts';
 import { planCoadds, skymapTargets } from '../../src/scheduler/plan.ts';
-import { testDatabases } from '../butler/registry/databases.ts';
+import { declareUnavailable, testDatabases } from '../butler/registry/databases.ts';
 import { runBin, runInProcess } from '../helpers/cli.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -50,14 +50,7 @@ async function plannedPairs(): Promise<string[]> {
 
 for (const db of testDatabases()) {
   describe(`butler CLI (${db.name})`, () => {
-    if (db.unavailable !== null) {
-      if (process.env.CI === 'true')
-        it('has its database', () => {
-          throw new Error(`${db.name}: ${db.unavailable}`);
-        });
-      else it.skip(`${db.name}: ${db.unavailable}`, () => {});
-      return;
-    }
+    if (declareUnavailable(db, 'butler-cli')) return;
     beforeAll(() => db.setup());
     afterAll(() => db.teardown());
     const repo = join(tmp, `repo-${db.name}`);

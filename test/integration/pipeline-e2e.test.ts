@@ -17,7 +17,7 @@ import type { Catalog } from '../../src/catalog/table.ts';
 import type { Exposure } from '../../src/image/exposure.ts';
 import { readExposure } from '../../src/image/exposure-fits.ts';
 import { QuantumGraphReader } from '../../src/pipe/graph/index.ts';
-import { testDatabases } from '../butler/registry/databases.ts';
+import { declareUnavailable, testDatabases } from '../butler/registry/databases.ts';
 import { runBin } from '../helpers/cli.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -78,17 +78,7 @@ async function contents(repo: string, run: string): Promise<Map<string, string>>
 }
 
 describe.each(testDatabases())('coadd pipeline end to end ($name)', (db) => {
-  if (db.unavailable !== null) {
-    if (process.env.CI === 'true') {
-      it('has its database', () => {
-        throw new Error(`${db.name} pipeline e2e cannot run: ${db.unavailable}`);
-      });
-    } else {
-      console.warn(`[pipeline-e2e] ${db.name} tests skipped: ${db.unavailable}`);
-      it.skip(`${db.name}: ${db.unavailable}`, () => {});
-    }
-    return;
-  }
+  if (declareUnavailable(db, 'pipeline-e2e')) return;
   const repo = join(tmp, `repo-${db.name}`);
   let runA = '';
   beforeAll(async () => {

@@ -111,22 +111,30 @@ export interface SuiteContext {
 }
 
 /**
+ * Inside a per-database describe block: when `db` cannot run here, declare a failing
+ * test under CI=true (a missing server is never a silent skip there) or a visible skip
+ * whose name says why, and return true (the caller declares nothing else).
+ */
+export function declareUnavailable(db: TestDatabase, area: string): boolean {
+  if (db.unavailable === null) return false;
+  if (process.env.CI === 'true') {
+    it('has its database', () => {
+      throw new Error(`${db.name} ${area} tests cannot run: ${db.unavailable}`);
+    });
+  } else {
+    console.warn(`[${area}] ${db.name} tests skipped: ${db.unavailable}`);
+    it.skip(`${db.name}: ${db.unavailable}`, () => {});
+  }
+  return true;
+}
+
+/**
  * Declares the suite once per database (`describe.each`). A database that cannot run
  * here is a failing test under CI=true and a visible skip otherwise.
  */
 export function describeEachDatabase(title: string, body: (ctx: SuiteContext) => void): void {
   describe.each(testDatabases())(`${title} ($name)`, (db) => {
-    if (db.unavailable !== null) {
-      if (process.env.CI === 'true') {
-        it('has its database', () => {
-          throw new Error(`${db.name} registry tests cannot run: ${db.unavailable}`);
-        });
-      } else {
-        console.warn(`[registry] ${db.name} tests skipped: ${db.unavailable}`);
-        it.skip(`${db.name}: ${db.unavailable}`, () => {});
-      }
-      return;
-    }
+    if (declareUnavailable(db, 'registry')) return;
     const opened: Registry[] = [];
     beforeAll(() => db.setup());
     afterAll(() => db.teardown());

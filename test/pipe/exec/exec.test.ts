@@ -19,22 +19,12 @@ import {
   reportGraph,
 } from '../../../src/pipe/exec/index.ts';
 import { QuantumGraphReader } from '../../../src/pipe/graph/index.ts';
-import { testDatabases } from '../../butler/registry/databases.ts';
+import { declareUnavailable, testDatabases } from '../../butler/registry/databases.ts';
 import { makeFixtureRepo, ROOT } from '../graph/repo.ts';
 import { countRun, graphIn, leftovers, runContents, saveTestGraph } from './harness.ts';
 
 describe.each(testDatabases())('executors ($name)', (db) => {
-  if (db.unavailable !== null) {
-    if (process.env.CI === 'true') {
-      it('has its database', () => {
-        throw new Error(`${db.name} executor tests cannot run: ${db.unavailable}`);
-      });
-    } else {
-      console.warn(`[exec] ${db.name} tests skipped: ${db.unavailable}`);
-      it.skip(`${db.name}: ${db.unavailable}`, () => {});
-    }
-    return;
-  }
+  if (declareUnavailable(db, 'exec')) return;
   let dir: string;
   let repo: string;
   let reference: Map<string, unknown>;

@@ -25,7 +25,7 @@ import {
   saveQuantumGraph,
 } from '../../../src/pipe/graph/index.ts';
 import { Pipeline, type PipelineGraph, parseConfigOption } from '../../../src/pipe/index.ts';
-import { testDatabases } from '../../butler/registry/databases.ts';
+import { declareUnavailable, testDatabases } from '../../butler/registry/databases.ts';
 import { makeFixtureRepo, TEST_PIPELINE } from './repo.ts';
 
 type Poly = Array<[number, number]>;
@@ -108,17 +108,7 @@ async function pipelineGraph(butler: Butler, overrides: string[] = []): Promise<
 const byLabel = (qs: Iterable<Quantum>, label: string) => [...qs].filter((q) => q.label === label);
 
 describe.each(testDatabases())('quantum graph building ($name)', (db) => {
-  if (db.unavailable !== null) {
-    if (process.env.CI === 'true') {
-      it('has its database', () => {
-        throw new Error(`${db.name} graph tests cannot run: ${db.unavailable}`);
-      });
-    } else {
-      console.warn(`[graph] ${db.name} tests skipped: ${db.unavailable}`);
-      it.skip(`${db.name}: ${db.unavailable}`, () => {});
-    }
-    return;
-  }
+  if (declareUnavailable(db, 'graph')) return;
   let dir: string;
   let butler: Butler;
   let expected: Expected;
