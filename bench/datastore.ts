@@ -30,16 +30,11 @@ import type { DatasetRef } from '../src/butler/refs.ts';
 import { Wcs } from '../src/geom/wcs.ts';
 import { Exposure } from '../src/image/exposure.ts';
 import { exposureToBytes, readExposure } from '../src/image/exposure-fits.ts';
-import { gitRev, machineFacts, median } from './harness.ts';
+import { cliArg, gitRev, machineFacts, median } from './harness.ts';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
-
-const size = Number(arg('size', '4096'));
-const runs = Number(arg('runs', '5'));
-const baseDir = arg('dir', tmpdir());
+const size = Number(cliArg('size', '4096'));
+const runs = Number(cliArg('runs', '5'));
+const baseDir = cliArg('dir', tmpdir());
 
 /** Sky-like planes: noise around a background, a few mask bits. */
 function makeExposure(n: number): Exposure {

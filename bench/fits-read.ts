@@ -25,46 +25,14 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Header, readFits, writeFits } from '../src/fits/index.ts';
 import { readExposure } from '../src/image/exposure-fits.ts';
-import { machineFacts } from './harness.ts';
+import { cliArg, machineFacts, skyPlanes, wallAndCpu } from './harness.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const size = arg('size', 4096);
-const runs = arg('runs', 5);
+const size = Number(cliArg('size', '4096'));
+const runs = Number(cliArg('runs', '5'));
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
-}
-
-/** Deterministic sky-like planes: noise around a background, a few bits in the mask. */
-function planes(n: number): { image: Float32Array; mask: Int32Array; variance: Float32Array } {
-  const npix = n * n;
-  const image = new Float32Array(npix);
-  const mask = new Int32Array(npix);
-  const variance = new Float32Array(npix);
-  let s = 12345;
-  for (let i = 0; i < npix; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    const u = s / 4294967296;
-    image[i] = 1000 + 30 * (u - 0.5);
-    variance[i] = 900 + u;
-    mask[i] = u < 0.01 ? 1 << (s % 9) : 0;
-  }
-  return { image, mask, variance };
-}
-
-/** Wall and CPU milliseconds of one call. */
-async function timed(f: () => unknown): Promise<{ wall: number; cpu: number }> {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  await f();
-  const wall = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  return { wall, cpu: (c.user + c.system) / 1000 };
 }
 
 const CASES = ['readFits', 'readFitsShared', 'readExposure', 'readFile'] as const;
@@ -94,7 +62,7 @@ async function timeNode(path: string): Promise<Record<Case, { wall: number[]; cp
   };
   for (let r = 0; r <= runs; r++) {
     for (const c of CASES) {
-      const t = await timed(calls[c]);
+      const t = await wallAndCpu(calls[c]);
       if (r > 0) {
         out[c].wall.push(t.wall);
         out[c].cpu.push(t.cpu);
@@ -147,7 +115,7 @@ function timeAstropy(path: string): number[] | null {
 const dir = await mkdtemp(join(tmpdir(), 'fits-bench-'));
 const load0 = loadavg();
 try {
-  const { image, mask, variance } = planes(size);
+  const { image, mask, variance } = skyPlanes(size);
   const shape = [size, size];
   const decodedBytes = image.byteLength + mask.byteLength + variance.byteLength;
   const files = {

@@ -28,43 +28,11 @@ import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fitsChunks, fitsToBytes, type HduInput, writeFits } from '../src/fits/index.ts';
-import { machineFacts, median } from './harness.ts';
+import { cliArg, machineFacts, median, skyPlanes, wallAndCpu } from './harness.ts';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
-
-const size = Number(arg('size', '4096'));
-const runs = Number(arg('runs', '5'));
-const baseDir = arg('dir', tmpdir());
-
-/** Deterministic sky-like planes: noise around a background, a few bits in the mask. */
-function planes(n: number): { image: Float32Array; mask: Int32Array; variance: Float32Array } {
-  const npix = n * n;
-  const image = new Float32Array(npix);
-  const mask = new Int32Array(npix);
-  const variance = new Float32Array(npix);
-  let s = 12345;
-  for (let i = 0; i < npix; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    const u = s / 4294967296;
-    image[i] = 1000 + 30 * (u - 0.5);
-    variance[i] = 900 + u;
-    mask[i] = u < 0.01 ? 1 << (s % 9) : 0;
-  }
-  return { image, mask, variance };
-}
-
-/** Wall and CPU milliseconds of one call. */
-async function timed(f: () => unknown): Promise<{ wall: number; cpu: number }> {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  await f();
-  const wall = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  return { wall, cpu: (c.user + c.system) / 1000 };
-}
+const size = Number(cliArg('size', '4096'));
+const runs = Number(cliArg('runs', '5'));
+const baseDir = cliArg('dir', tmpdir());
 
 /** open + write (`piece` bytes per call, default all at once) + fsync + close. */
 async function rawWrite(path: string, bytes: Uint8Array, piece = bytes.length): Promise<void> {
@@ -132,7 +100,7 @@ function findPython(): string | null {
 const dir = await mkdtemp(join(baseDir, 'fits-write-bench-'));
 const load0 = loadavg();
 try {
-  const { image, mask, variance } = planes(size);
+  const { image, mask, variance } = skyPlanes(size);
   const shape = [size, size];
   const pixelBytes = image.byteLength + mask.byteLength + variance.byteLength;
   const hdus: HduInput[] = [
@@ -185,19 +153,19 @@ try {
   };
   for (let r = 0; r <= runs; r++) {
     const rawPath = join(dir, `raw-${r}.bin`);
-    record('raw', r, await timed(() => rawWrite(rawPath, rawBuffer)));
+    record('raw', r, await wallAndCpu(() => rawWrite(rawPath, rawBuffer)));
     await rm(rawPath);
-    record('rawChunked', r, await timed(() => rawWrite(rawPath, rawBuffer, 1 << 22)));
+    record('rawChunked', r, await wallAndCpu(() => rawWrite(rawPath, rawBuffer, 1 << 22)));
     await rm(rawPath);
     const path = join(dir, `exposure-${r}.fits`);
-    record('writeFits', r, await timed(() => writeFits(path, hdus)));
+    record('writeFits', r, await wallAndCpu(() => writeFits(path, hdus)));
     if ((await stat(path)).size !== fileBytes) throw new Error('unexpected file size');
     await rm(path);
     let encoded: Uint8Array | null = null;
     record(
       'fitsToBytes',
       r,
-      await timed(() => {
+      await wallAndCpu(() => {
         encoded = fitsToBytes(hdus);
       }),
     );
@@ -207,17 +175,17 @@ try {
     record(
       'fitsChunks',
       r,
-      await timed(() => {
+      await wallAndCpu(() => {
         for (const chunk of fitsChunks(hdus)) streamed += chunk.length;
       }),
     );
     if (streamed !== fileBytes) throw new Error('chunks size');
     const gzPath = join(dir, `exposure-gzip2-${r}.fits`);
-    record('writeFitsGzip2', r, await timed(() => writeFits(gzPath, gzHdus)));
+    record('writeFitsGzip2', r, await wallAndCpu(() => writeFits(gzPath, gzHdus)));
     gzBytes = (await stat(gzPath)).size;
     await rm(gzPath);
     const rawGz = join(dir, `raw-gz-${r}.bin`);
-    record('rawGzip2', r, await timed(() => rawWrite(rawGz, rawBuffer.subarray(0, gzBytes))));
+    record('rawGzip2', r, await wallAndCpu(() => rawWrite(rawGz, rawBuffer.subarray(0, gzBytes))));
     await rm(rawGz);
   }
   const python = findPython();

@@ -230,3 +230,40 @@ export function renderTable(records: readonly BenchRecord[]): string {
   const fmt = (r: readonly string[]) => r.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
   return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n');
 }
+
+/** The value after `--<name>` on the command line, else `fallback` (scripts run directly). */
+export function cliArg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : fallback;
+}
+
+/** Deterministic sky-like planes: noise around a background, a few bits in the mask. */
+export function skyPlanes(n: number): {
+  image: Float32Array;
+  mask: Int32Array;
+  variance: Float32Array;
+} {
+  const npix = n * n;
+  const image = new Float32Array(npix);
+  const mask = new Int32Array(npix);
+  const variance = new Float32Array(npix);
+  let s = 12345;
+  for (let i = 0; i < npix; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    const u = s / 4294967296;
+    image[i] = 1000 + 30 * (u - 0.5);
+    variance[i] = 900 + u;
+    mask[i] = u < 0.01 ? 1 << (s % 9) : 0;
+  }
+  return { image, mask, variance };
+}
+
+/** Wall and CPU (this process, all threads) milliseconds of one call. */
+export async function wallAndCpu(f: () => unknown): Promise<{ wall: number; cpu: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await f();
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1000 };
+}

@@ -32,7 +32,8 @@ import { buildQuantumGraph, saveQuantumGraph } from '../src/pipe/graph/index.ts'
 import { Pipeline } from '../src/pipe/index.ts';
 import { saveTestGraph } from '../test/pipe/exec/harness.ts';
 import { makeFixtureRepo, TEST_PIPELINE } from '../test/pipe/graph/repo.ts';
-import { gitRev, machineFacts } from './harness.ts';
+import { insertBenchSkymap } from './bench-skymap.ts';
+import { cliArg, gitRev, machineFacts } from './harness.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CAM = 'LSSTCam-sim';
@@ -41,11 +42,6 @@ const PIXEL_SCALE = 0.2;
 const CCD = 4096;
 const RA0 = 150;
 const DEC0 = -30;
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-}
 
 /** 189 CCDs: a 15 x 15 grid of 4k CCDs minus the 4 x 9 corner positions. */
 function focalPlane(): { id: number; x: number; y: number }[] {
@@ -130,36 +126,7 @@ async function graphGeneration(visits: number): Promise<Record<string, unknown>>
         })),
       );
     }
-    await reg.insertDimensionData('skymap', [
-      { name: 'bench', hash: 'x', tract_max: 1, patch_nx_max: 10, patch_ny_max: 10 },
-    ]);
-    const tractWcs = Wcs.fromScaleRotation({
-      crpix: [20000, 20000],
-      crval: [RA0, DEC0],
-      scale: PIXEL_SCALE,
-    });
-    await reg.insertDimensionData('tract', [
-      {
-        skymap: 'bench',
-        id: 0,
-        region: tractWcs.skyPolygon(new Box2I(0, 0, 40000, 40000)).map((p) => [p.ra, p.dec]),
-      },
-    ]);
-    const patches = [];
-    for (let py = 0; py < 10; py++) {
-      for (let px = 0; px < 10; px++) {
-        const box = new Box2I(px * 4000 - 100, py * 4000 - 100, 4200, 4200);
-        patches.push({
-          skymap: 'bench',
-          tract: 0,
-          id: py * 10 + px,
-          cell_x: px,
-          cell_y: py,
-          region: tractWcs.skyPolygon(box).map((p) => [p.ra, p.dec]),
-        });
-      }
-    }
-    await reg.insertDimensionData('patch', patches);
+    await insertBenchSkymap(reg, { ra: RA0, dec: DEC0 }, PIXEL_SCALE);
     await reg.registerRun('skymaps');
     await reg.insertDatasets('skyMap', [{ skymap: 'bench' }], 'skymaps');
     await reg.optimize();
@@ -236,7 +203,7 @@ async function overhead(): Promise<Record<string, unknown>> {
   }
 }
 
-const visits = Number(arg('visits', '100'));
+const visits = Number(cliArg('visits', '100'));
 const gen = await graphGeneration(visits);
 console.error(`[qgraph bench] generation: ${JSON.stringify(gen)}`);
 const ovh = await overhead();
@@ -250,7 +217,7 @@ const record = {
   generation: gen,
   perQuantumOverhead: ovh,
 };
-const outFile = arg(
+const outFile = cliArg(
   'out',
   join(ROOT, 'bench/results', `qgraph-${new Date().toISOString().slice(0, 10)}.json`),
 );

@@ -27,17 +27,12 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { readExposure, writeExposure } from '../src/image/exposure-fits.ts';
 import { ReadPool } from '../src/scheduler/read-pool.ts';
 import { simulate } from '../src/sim/simulate.ts';
-import { machineFacts } from './harness.ts';
+import { cliArg, machineFacts } from './harness.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const size = arg('size', 2048);
-const n = arg('n', 8);
-const runs = arg('runs', 3);
-const threads = arg('threads', 2);
+const size = Number(cliArg('size', '2048'));
+const n = Number(cliArg('n', '8'));
+const runs = Number(cliArg('runs', '3'));
+const threads = Number(cliArg('threads', '2'));
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -32,6 +32,7 @@ import { Registry } from '../src/butler/registry/index.ts';
 import { type ConvexPolygon, convexHull } from '../src/butler/registry/spatial/regions.ts';
 import { Box2I } from '../src/geom/box.ts';
 import { Wcs } from '../src/geom/wcs.ts';
+import { insertBenchSkymap } from './bench-skymap.ts';
 import { gitRev, median } from './harness.ts';
 
 interface Options {
@@ -307,37 +308,7 @@ async function benchBackend(
     );
 
     // Sky map: one tract of 10 x 10 patches over the first visits.
-    await reg.insertDimensionData('skymap', [
-      { name: 'bench', hash: 'x', tract_max: 1, patch_nx_max: 10, patch_ny_max: 10 },
-    ]);
-    const t0 = boresight(0);
-    const tractWcs = Wcs.fromScaleRotation({
-      crpix: [20000, 20000],
-      crval: [t0.ra, t0.dec],
-      scale: PIXEL_SCALE,
-    });
-    await reg.insertDimensionData('tract', [
-      {
-        skymap: 'bench',
-        id: 0,
-        region: tractWcs.skyPolygon(new Box2I(0, 0, 40000, 40000)).map((p) => [p.ra, p.dec]),
-      },
-    ]);
-    const patches = [];
-    for (let py = 0; py < 10; py++) {
-      for (let px = 0; px < 10; px++) {
-        const box = new Box2I(px * 4000 - 100, py * 4000 - 100, 4200, 4200);
-        patches.push({
-          skymap: 'bench',
-          tract: 0,
-          id: py * 10 + px,
-          cell_x: px,
-          cell_y: py,
-          region: tractWcs.skyPolygon(box).map((p) => [p.ra, p.dec]),
-        });
-      }
-    }
-    await reg.insertDimensionData('patch', patches);
+    await insertBenchSkymap(reg, boresight(0), PIXEL_SCALE);
 
     // ---- 2. fill to `total` datasets (untimed for the figure, reported)
     const totalVisits = Math.ceil(o.total / ccdsPerVisit);
