@@ -1,4 +1,5 @@
 /** Simulated calexps read back and grouped by visit (tests that build coadds by hand). */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Exposure } from '../../src/image/exposure.ts';
 import { readExposure } from '../../src/image/exposure-fits.ts';
@@ -15,4 +16,28 @@ export async function calexpsByVisit(
     byVisit.set(v, [...(byVisit.get(v) ?? []), e]);
   }
   return [...byVisit.entries()].sort((a, b) => a[0] - b[0]).map(([, es]) => es);
+}
+
+/** A truth source of the simulator (truth/sources.csv): type, position (deg), flux (nJy). */
+export interface TruthSource {
+  readonly type: string;
+  readonly ra: number;
+  readonly dec: number;
+  readonly flux: number;
+}
+
+/** The simulator's truth catalog (CSV with a header line). */
+export function readTruth(path: string): TruthSource[] {
+  const csv = readFileSync(path, 'utf8').trim().split('\n');
+  const head = (csv[0] as string).split(',');
+  return csv.slice(1).map((line) => {
+    const f = line.split(',');
+    const col = (n: string) => f[head.indexOf(n)] as string;
+    return {
+      type: col('type'),
+      ra: Number(col('ra_deg')),
+      dec: Number(col('dec_deg')),
+      flux: Number(col('flux_njy')),
+    };
+  });
 }

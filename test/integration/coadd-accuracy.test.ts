@@ -21,7 +21,7 @@ import type { MaskedImage } from '../../src/image/masked-image.ts';
 import { type StackResult, stack } from '../../src/ops/stack/index.ts';
 import { warp } from '../../src/ops/warp/index.ts';
 import { simulate } from '../../src/sim/index.ts';
-import { calexpsByVisit } from '../helpers/sim-calexps.ts';
+import { calexpsByVisit, readTruth, type TruthSource } from '../helpers/sim-calexps.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpu-drp-coadd-'));
 const cpu = new CpuBackend({ threads: 2 });
@@ -30,13 +30,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Truth {
-  readonly type: string;
-  readonly ra: number;
-  readonly dec: number;
-  readonly flux: number;
-}
-
 const patch = {
   wcs: Wcs.fromScaleRotation({ crpix: [199.5, 199.5], crval: [150, 2.2], scale: 0.2, rotation: 0 }),
   bbox: new Box2I(0, 0, 400, 400),
@@ -44,7 +37,7 @@ const patch = {
 
 let calexps: Exposure[][] = [];
 const warps: MaskedImage[] = [];
-let truth: Truth[] = [];
+let truth: TruthSource[] = [];
 let artifacts: Array<{
   visit: number;
   streak: { x0: number; y0: number; x1: number; y1: number } | null;
@@ -83,18 +76,7 @@ beforeAll(async () => {
     );
     warps.push(w.warp);
   }
-  const csv = readFileSync(join(dir, r.files.truth), 'utf8').trim().split('\n');
-  const head = (csv[0] as string).split(',');
-  truth = csv.slice(1).map((line) => {
-    const f = line.split(',');
-    const col = (n: string) => f[head.indexOf(n)] as string;
-    return {
-      type: col('type'),
-      ra: Number(col('ra_deg')),
-      dec: Number(col('dec_deg')),
-      flux: Number(col('flux_njy')),
-    };
-  });
+  truth = readTruth(join(dir, r.files.truth));
   artifacts = JSON.parse(readFileSync(join(dir, r.files.artifacts), 'utf8'));
   for (const statistic of ['MEAN', 'MEANCLIP', 'MEDIAN'] as const)
     coadds[statistic] = await stack(cpu, warps, { statistic });

@@ -6,7 +6,7 @@
  * truth (within 2% with the coadd's image PSF, measured -0.1%; 17% high with the
  * Gaussian of the mean second-moment sigma, the defect this model fixes).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,7 +36,7 @@ import {
 } from '../../src/scheduler/coadd-steps.ts';
 import { simulate } from '../../src/sim/index.ts';
 import { cpuBackend, disposeBackends } from '../helpers/backends.ts';
-import { calexpsByVisit } from '../helpers/sim-calexps.ts';
+import { calexpsByVisit, readTruth, type TruthSource } from '../helpers/sim-calexps.ts';
 
 /** Unweighted second moments of a square kernel about its centroid. */
 function moments(v: ArrayLike<number>, size: number): { xx: number; yy: number; xy: number } {
@@ -243,13 +243,6 @@ describe('ccdOverlap, visitPsf and coaddPsf', () => {
   });
 });
 
-interface Truth {
-  readonly type: string;
-  readonly ra: number;
-  readonly dec: number;
-  readonly flux: number;
-}
-
 describe('coadd PSF fluxes on simulated calexps (Moffat PSFs, MEAN coadd, cpu)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gpu-drp-coadd-psf-'));
   const target = {
@@ -257,7 +250,7 @@ describe('coadd PSF fluxes on simulated calexps (Moffat PSFs, MEAN coadd, cpu)',
     bbox: new Box2I(0, 0, 400, 400),
   };
   let visits: Exposure[][] = [];
-  let truth: Truth[] = [];
+  let truth: TruthSource[] = [];
   afterAll(async () => {
     await disposeBackends();
     rmSync(dir, { recursive: true, force: true });
@@ -280,18 +273,7 @@ describe('coadd PSF fluxes on simulated calexps (Moffat PSFs, MEAN coadd, cpu)',
       { outDir: dir, threads: 2 },
     );
     visits = await calexpsByVisit(dir, r.calexps);
-    const csv = readFileSync(join(dir, r.files.truth), 'utf8').trim().split('\n');
-    const head = (csv[0] as string).split(',');
-    truth = csv.slice(1).map((line) => {
-      const f = line.split(',');
-      const col = (n: string) => f[head.indexOf(n)] as string;
-      return {
-        type: col('type'),
-        ra: Number(col('ra_deg')),
-        dec: Number(col('dec_deg')),
-        flux: Number(col('flux_njy')),
-      };
-    });
+    truth = readTruth(join(dir, r.files.truth));
   }, 240_000);
 
   it('bright isolated stars: psf_flux / truth within 2% of 1 with the image PSF', async () => {
